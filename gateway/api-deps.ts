@@ -1,0 +1,26 @@
+/**
+ * What the staff API routers need, injected so tests and the process entry point wire the same code
+ * to a real store.
+ */
+import type { Restriction, Staff } from '../rules/types';
+import type { DecisionSettings } from '../rules/types';
+import type { Store } from '../store';
+
+/** Settings the staff API reads from config/. */
+export interface ApiConfig {
+  timeZone: string;
+  reviewMaxMonths: number;
+}
+
+export interface ApiDeps {
+  store: Store;
+  config: ApiConfig;
+  settings: DecisionSettings;
+  now: () => Date;
+  /** Everyone on record, for validating named staff (small: a contact centre's staff list). */
+  staffDirectory: () => Promise<Map<string, Staff>>;
+  /** Appends to the audit stream. */
+  audit: (actorId: string, action: string, record: { id: string; customerId?: string }, details?: Record<string, string>) => Promise<void>;
+  /** Called after every saved lifecycle transition (notifications, reminders). */
+  onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
+}

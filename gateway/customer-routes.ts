@@ -1,0 +1,133 @@
+/**
+ * Customers, their flags (what agents may see), their contact history and recorded responses
+ * (DESIGN.md §4).
+ */
+import { Router, type Request, type Response } from 'express';
+import { EMERGENCY_FLAG, restrictionFlags } from '../rules/agent-flags';
+import { isEnforceable } from '../rules/lifecycle';
+import type { Customer, Role, Staff } from '../rules/types';
+import { normaliseEmail, normalisePhone } from '../store/identity';
+import { requireRole } from './auth';
+import type { ApiDeps } from './api-deps';
+import { NotFound, Unprocessable } from './errors';
+import { contactsQuery, customerBody, responseBody } from './schemas';
+import { parseBody, parseQuery } from './validate';
+
+const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager', 'admin'];
+
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/** Builds the router for /v1/customers. */
+export function createCustomerRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { store } = deps;
+
+  async function mustGet(id: string): Promise<Customer> {
+    const c = await store.customers.get(id);
+    if (!c) throw new NotFound('customer-not-found', `No customer ${id}`);
+    return c;
+  }
+
+  router.get('/', requireRole(...ANY_STAFF), async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
+    if (q.length < 2 || q.length > 200) throw new Unprocessable('invalid-query', 'Search with at least 2 characters (q)');
+    res.json(await store.customers.search(q));
+  });
+
+  router.put('/:id', requireRole('admin', 'tenancy-specialist'), async (req, res) => {
+    const id = param(req, 'id');
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(id)) throw new Unprocessable('invalid-id', 'Customer ids are letters, digits and . _ : -');
+    const body = parseBody(customerBody, req.body);
+    const phones = body.phones.map((raw, i) => {
+      const e164 = normalisePhone(raw);
+      if (!e164) throw new Unprocessable('invalid-phone', `phones[${i}] is not a valid phone number`);
+      return e164;
+    });
+    const emails = body.emails.map((raw, i) => {
+      const email = normaliseEmail(raw);
+      if (!email) throw new Unprocessable('invalid-email', `emails[${i}] is not a valid email address`);
+      return email;
+    });
+    const customer: Customer = {
+      id,
+      name: body.name,
+      phones: [...new Set(phones)],
+      emails: [...new Set(emails)],
+      needs: body.needs,
+      ...(body.preferredChannel ? { preferredChannel: body.preferredChannel } : {}),
+      ...(body.language ? { language: body.language } : {}),
+    };
+    const existed = (await store.customers.get(id)) !== undefined;
+    await store.customers.put(customer);
+    await deps.audit((res.locals.staff as Staff).id, existed ? 'customer.update' : 'customer.create', { id, customerId: id });
+    res.status(existed ? 200 : 201).json(customer);
+  });
+
+  router.get('/:id', requireRole(...ANY_STAFF), async (req, res) => {
+    res.json(await mustGet(param(req, 'id')));
+  });
+
+  /** Flags and terms only — never the reason, summary or evidence. */
+  router.get('/:id/flags', requireRole(...ANY_STAFF), async (req, res: Response) => {
+    const id = param(req, 'id');
+    const customer = await mustGet(id);
+    const ident = await store.gate.resolve({ customerId: id });
+    const now = deps.now();
+    const snapshot = ident.kind === 'resolved' ? ident.snapshot : undefined;
+    const enforced = (snapshot?.restrictions ?? []).filter((r) => isEnforceable(r, now));
+    const staff = snapshot?.staff ?? {};
+    const name = (sid: string | undefined) => (sid ? { id: sid, name: staff[sid]?.name ?? sid } : undefined);
+    res.json({
+      customerId: id,
+      name: customer.name,
+      needs: customer.needs,
+      restricted: enforced.length > 0,
+      flags: restrictionFlags(enforced, staff, now, deps.config.timeZone),
+      emergency: EMERGENCY_FLAG,
+      restrictions: enforced.map((r) => ({
+        id: r.id,
+        measures: r.measures,
+        startsAt: r.startsAt,
+        endsAt: r.endsAt,
+        reviewAt: r.reviewAt,
+        singlePointOfContact: name(r.singlePointOfContact),
+        appealed: r.appealed,
+        exceptions: r.exceptions.filter((e) => new Date(e.until).getTime() > now.getTime()),
+      })),
+    });
+  });
+
+  router.get('/:id/contacts', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
+    const id = param(req, 'id');
+    await mustGet(id);
+    const { limit } = parseQuery(contactsQuery, req.query);
+    const contacts = await store.contacts.list(id, limit);
+    res.json(
+      contacts.map((c) => ({
+        id: c.id,
+        channel: c.channel,
+        receivedAt: c.receivedAt,
+        outcome: c.outcome,
+        reasons: c.reasons,
+        ...(c.restrictionId ? { restrictionId: c.restrictionId } : {}),
+        ...(c.words !== undefined ? { words: c.words } : {}),
+        ...(c.breach !== undefined ? { breach: c.breach } : {}),
+        ...(c.status ? { status: c.status } : {}),
+      })),
+    );
+  });
+
+  router.post('/:id/responses', requireRole('staff', 'tenancy-specialist', 'ts-manager', 'manager'), async (req, res) => {
+    const id = param(req, 'id');
+    await mustGet(id);
+    const body = parseBody(responseBody, req.body);
+    await store.responses.record(id, body);
+    await deps.audit((res.locals.staff as Staff).id, 'response.record', { id: body.reference, customerId: id });
+    res.status(201).json({ customerId: id, reference: body.reference, contactIds: body.contactIds });
+  });
+
+  return router;
+}

@@ -1,0 +1,186 @@
+/**
+ * The restriction lifecycle over HTTP (DESIGN.md §4): request → decide → approve, reject, review, vary,
+ * lift, appeal, appeal outcome, one-off exceptions. Each handler loads the record, applies the pure rule
+ * from rules/lifecycle.ts, saves it with optimistic concurrency and audits the step.
+ */
+import { Router, type Request, type Response } from 'express';
+import { ulid } from 'ulid';
+import {
+  addException,
+  approveRestriction,
+  decideAppeal,
+  decideRestriction,
+  expireIfDue,
+  liftRestriction,
+  recordAppeal,
+  rejectRestriction,
+  requestRestriction,
+  reviewRestriction,
+  varyRestriction,
+  type DecideContext,
+} from '../rules/lifecycle';
+import type { Category, Restriction, Role, Staff } from '../rules/types';
+import { requireRole } from './auth';
+import { NotFound } from './errors';
+import type { ApiDeps } from './api-deps';
+import {
+  appealBody,
+  appealOutcomeBody,
+  decideBody,
+  exceptionBody,
+  reasonBody,
+  requestBody,
+  reviewBody,
+  statusQuery,
+  varyBody,
+} from './schemas';
+import { parseBody, parseQuery } from './validate';
+
+const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager'];
+const CASEWORKERS: Role[] = ['tenancy-specialist', 'ts-manager', 'manager'];
+
+function actor(res: Response): Staff {
+  return res.locals.staff as Staff;
+}
+
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/** Builds the router for /v1/restrictions. */
+export function createRestrictionRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { store } = deps;
+
+  async function load(id: string): Promise<Restriction> {
+    const r = await store.restrictions.get(id);
+    if (!r) throw new NotFound('restriction-not-found', `No restriction ${id}`);
+    // Expiry is also swept by a scheduled job; applying it on read means no caller ever sees a stale status.
+    const expired = expireIfDue(r, deps.now());
+    if (expired) {
+      await store.restrictions.save(expired, r.history.length);
+      await deps.audit('system', 'restriction.expire', expired);
+      return expired;
+    }
+    return r;
+  }
+
+  async function decideContext(r: Restriction, staff: Staff): Promise<DecideContext> {
+    const customer = await store.customers.get(r.customerId);
+    if (!customer) throw new NotFound('customer-not-found', `No customer ${r.customerId}`);
+    const directory = await deps.staffDirectory();
+    return {
+      actor: staff,
+      now: deps.now(),
+      customer,
+      staff: (sid: string) => directory.get(sid),
+      maxReviewMonths: deps.config.reviewMaxMonths,
+      timeZone: deps.config.timeZone,
+    };
+  }
+
+  /** Saves a transition, audits it and tells the caller the new state. */
+  async function commit(res: Response, before: Restriction, after: Restriction, action: string, status = 200): Promise<void> {
+    await store.restrictions.save(after, before.history.length);
+    await deps.audit(actor(res).id, `restriction.${action}`, after);
+    await deps.onTransition?.(before, after, action);
+    res.status(status).json({ id: after.id, status: after.status, restriction: after });
+  }
+
+  router.post('/', requireRole(...ANY_STAFF), async (req, res) => {
+    const body = parseBody(requestBody, req.body);
+    const customer = await store.customers.get(body.customerId);
+    if (!customer) throw new NotFound('customer-not-found', `No customer ${body.customerId}`);
+    const authoriser = body.authorisedBy ? await store.staff.get(body.authorisedBy) : undefined;
+    const r = requestRestriction(
+      {
+        customerId: body.customerId,
+        category: body.category as Category,
+        summary: body.summary,
+        evidence: body.evidence,
+        authorisedBy: body.authorisedBy,
+        ...(body.warnings ? { warnings: body.warnings } : {}),
+        ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
+      },
+      { id: `R${ulid()}`, actor: actor(res), now: deps.now(), ...(authoriser ? { authoriser } : {}) },
+    );
+    await store.restrictions.create(r);
+    await deps.audit(actor(res).id, 'restriction.request', r);
+    res.status(201).json({ id: r.id, status: r.status });
+  });
+
+  router.get('/', requireRole(...CASEWORKERS), async (req, res) => {
+    const { status } = parseQuery(statusQuery, req.query);
+    const list = await store.restrictions.listByStatus(status);
+    res.json({ restrictions: list });
+  });
+
+  router.get('/:id', requireRole(...CASEWORKERS), async (req, res) => {
+    res.json(await load(param(req, 'id')));
+  });
+
+  router.post('/:id/decide', requireRole('tenancy-specialist'), async (req, res) => {
+    const body = parseBody(decideBody, req.body);
+    const r = await load(param(req, 'id'));
+    const input = {
+      measures: body.measures,
+      ...(body.startsAt ? { startsAt: body.startsAt } : {}),
+      reviewAt: body.reviewAt ?? '',
+      ...(body.endsAt ? { endsAt: body.endsAt } : {}),
+      singlePointOfContact: body.singlePointOfContact,
+      ...(body.adjustments ? { adjustments: body.adjustments } : {}),
+    };
+    await commit(res, r, decideRestriction(r, input, await decideContext(r, actor(res))), 'decide');
+  });
+
+  router.post('/:id/approve', requireRole('ts-manager'), async (req, res) => {
+    const r = await load(param(req, 'id'));
+    await commit(res, r, approveRestriction(r, { actor: actor(res), now: deps.now() }), 'approve');
+  });
+
+  router.post('/:id/reject', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
+    const body = parseBody(reasonBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, rejectRestriction(r, body, { actor: actor(res), now: deps.now() }), 'reject');
+  });
+
+  router.post('/:id/review', requireRole('tenancy-specialist'), async (req, res) => {
+    const body = parseBody(reviewBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, reviewRestriction(r, body, await decideContext(r, actor(res))), 'review');
+  });
+
+  router.post('/:id/vary', requireRole('tenancy-specialist'), async (req, res) => {
+    const body = parseBody(varyBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, varyRestriction(r, body, await decideContext(r, actor(res))), 'vary');
+  });
+
+  router.post('/:id/lift', requireRole('tenancy-specialist'), async (req, res) => {
+    const body = parseBody(reasonBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, liftRestriction(r, body, { actor: actor(res), now: deps.now() }), 'lift');
+  });
+
+  router.post('/:id/appeal', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
+    const body = parseBody(appealBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, recordAppeal(r, body, { actor: actor(res), now: deps.now() }), 'appeal');
+  });
+
+  router.post('/:id/appeal-outcome', requireRole('ts-manager'), async (req, res) => {
+    const body = parseBody(appealOutcomeBody, req.body);
+    const r = await load(param(req, 'id'));
+    await commit(res, r, decideAppeal(r, body, await decideContext(r, actor(res))), 'appeal-outcome');
+  });
+
+  router.post('/:id/exceptions', requireRole('tenancy-specialist'), async (req, res) => {
+    const body = parseBody(exceptionBody, req.body);
+    const r = await load(param(req, 'id'));
+    const after = addException(r, body, { actor: actor(res), now: deps.now(), id: `X${ulid()}` });
+    await commit(res, r, after, 'exception', 201);
+  });
+
+  return router;
+}

@@ -1,0 +1,120 @@
+/**
+ * Request body schemas for the staff API (DESIGN.md §4). Shapes only: the domain rules (rules/) decide
+ * what is allowed, so a well-formed but unacceptable request gets a 422 with the rule's code.
+ */
+import { z } from 'zod';
+import { CATEGORIES, CHANNELS, ROLES, WEEKDAYS } from '../rules/types';
+
+const id = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const text = (max: number) => z.string().trim().min(1).max(max);
+const instant = z.iso.datetime({ offset: true });
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:mm');
+
+export const staffBody = z.object({
+  id,
+  name: text(200),
+  email: z.email().max(320),
+  phone: z.string().max(40).optional(),
+  clientIdentity: z.string().max(120).optional(),
+  roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length),
+});
+
+export const customerBody = z.object({
+  name: text(200),
+  phones: z.array(z.string().max(40)).max(20).default([]),
+  emails: z.array(z.email().max(320)).max(20).default([]),
+  needs: z.array(z.string().trim().min(1).max(60)).max(30).default([]),
+  preferredChannel: z.enum(CHANNELS).optional(),
+  language: z.string().max(35).optional(),
+});
+
+const windowSchema = z.object({ days: z.array(z.enum(WEEKDAYS)).min(1).max(7), start: hhmm, end: hhmm });
+
+export const measureSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('call-times'), windows: z.array(windowSchema).min(1).max(21), bankHolidays: z.enum(['closed', 'open']).optional() }),
+  z.object({ type: z.literal('named-contact'), staffId: id, deputyId: id.optional() }),
+  z.object({ type: z.literal('appointments-only'), staffId: id }),
+  z.object({ type: z.literal('written-only'), channels: z.array(z.enum(['letter', 'email'])).max(2).default(['letter', 'email']) }),
+  z.object({ type: z.literal('word-limit'), maxWords: z.number().int().min(1).max(100_000) }),
+  z.object({ type: z.literal('response-frequency'), every: z.string().max(20), weekday: z.enum(WEEKDAYS).optional() }),
+  z.object({ type: z.literal('new-issues-only') }),
+  z.object({ type: z.literal('other'), description: text(500) }),
+]);
+
+const evidence = z.object({ type: text(60), reference: text(200), note: z.string().max(2000).optional() });
+const warning = z.object({ type: z.enum(['informal', 'formal']), date: z.string().min(10).max(40), reference: z.string().max(200).optional() });
+const adjustment = z.object({ need: text(60), arrangement: text(500) });
+
+/** `category` and `evidence` are checked by the rules (422 no-category / no-evidence), so absent ones pass here. */
+export const requestBody = z.object({
+  customerId: id,
+  category: z.string().max(60).optional().default(''),
+  summary: z.string().max(4000).optional().default(''),
+  evidence: z.array(evidence).max(50).optional().default([]),
+  authorisedBy: z.string().max(64).optional().default(''),
+  warnings: z.array(warning).max(20).optional(),
+  noWarningReason: z.string().max(2000).optional(),
+});
+
+export const decideBody = z.object({
+  measures: z.array(measureSchema).max(20),
+  startsAt: instant.optional(),
+  reviewAt: instant.optional(),
+  endsAt: instant.optional(),
+  singlePointOfContact: id,
+  adjustments: z.array(adjustment).max(20).optional(),
+});
+
+export const reasonBody = z.object({ reason: text(2000) });
+
+export const reviewBody = z.object({
+  outcome: z.enum(['continue', 'vary', 'lift']),
+  note: text(4000),
+  nextReviewAt: instant.optional(),
+  measures: z.array(measureSchema).max(20).optional(),
+  adjustments: z.array(adjustment).max(20).optional(),
+  endsAt: instant.optional(),
+});
+
+export const varyBody = z.object({
+  measures: z.array(measureSchema).max(20),
+  note: text(4000),
+  reviewAt: instant.optional(),
+  endsAt: instant.optional(),
+  singlePointOfContact: id.optional(),
+  adjustments: z.array(adjustment).max(20).optional(),
+});
+
+export const appealBody = z.object({ grounds: text(4000), receivedAt: instant.optional() });
+
+export const appealOutcomeBody = z.object({
+  outcome: z.enum(['upheld', 'dismissed', 'varied']),
+  note: text(4000),
+  measures: z.array(measureSchema).max(20).optional(),
+});
+
+export const exceptionBody = z.object({ channel: z.enum(CHANNELS), from: instant, until: instant, note: text(1000) });
+
+export const decisionBody = z.object({
+  channel: z.enum(CHANNELS),
+  from: z.string().max(320).optional(),
+  customerId: id.optional(),
+  at: instant.optional(),
+  text: z.string().max(200_000).optional(),
+  subject: z.string().max(1000).optional(),
+  emergency: z.boolean().optional(),
+  words: z.number().int().min(0).optional(),
+});
+
+export const responseBody = z.object({
+  reference: text(200),
+  respondedAt: instant,
+  summary: text(4000),
+  contactIds: z.array(z.string().min(1).max(200)).min(1).max(100),
+});
+
+export const statusQuery = z.object({
+  status: z.enum(['requested', 'pending-approval', 'active', 'lifted', 'expired', 'rejected']).optional(),
+});
+
+export const contactsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });

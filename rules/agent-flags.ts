@@ -1,0 +1,91 @@
+/**
+ * Plain-English flags for agents: what a restriction means for the contact in front of them. Flags carry
+ * the terms only — never the reason, the summary or the evidence (policy: agents need to know what to do,
+ * not why).
+ */
+import { nextWindow } from './call-windows';
+import { describeWindows, formatShortLocal } from './time-format';
+import type { EnforcedRestriction, Measure, StaffRef } from './types';
+
+/** The flag that is always shown: emergencies can never be restricted. */
+export const EMERGENCY_FLAG = 'Emergencies are always put through, whatever the restriction';
+
+function staffName(staff: Record<string, StaffRef>, id: string): string {
+  return staff[id]?.name ?? id;
+}
+
+const WEEKDAY_NAMES: Record<string, string> = {
+  mon: 'Mondays',
+  tue: 'Tuesdays',
+  wed: 'Wednesdays',
+  thu: 'Thursdays',
+  fri: 'Fridays',
+  sat: 'Saturdays',
+  sun: 'Sundays',
+};
+
+function describeFrequency(every: string): string {
+  const m = /^P(\d+)([DW])$/.exec(every);
+  if (!m) return `every ${every}`;
+  const n = Number(m[1]) * (m[2] === 'W' ? 7 : 1);
+  if (n === 1) return 'daily';
+  if (n === 7) return 'weekly';
+  if (n === 14) return 'fortnightly';
+  return `every ${n} days`;
+}
+
+/** One flag for one measure, e.g. "Calls Tue & Thu 10:00–12:00 only — next: Thu 27 Nov 10:00". */
+export function describeMeasure(m: Measure, staff: Record<string, StaffRef>, now: Date, zone: string): string {
+  switch (m.type) {
+    case 'call-times': {
+      const next = nextWindow(m, now, zone);
+      const holidays = (m.bankHolidays ?? 'closed') === 'closed' ? ', not bank holidays' : '';
+      return `Calls ${describeWindows(m)} only${holidays}${next ? ` — next: ${formatShortLocal(next.start, zone)}` : ''}`;
+    }
+    case 'named-contact':
+      return `Named contact: ${staffName(staff, m.staffId)}${m.deputyId ? ` (deputy: ${staffName(staff, m.deputyId)})` : ''}`;
+    case 'appointments-only':
+      return `Visits by appointment only, with ${staffName(staff, m.staffId)}`;
+    case 'written-only': {
+      const channels = m.channels.length > 0 ? m.channels : ['letter', 'email'];
+      return `Written contact only: ${channels.join(' or ')} — no calls or visits`;
+    }
+    case 'word-limit':
+      return `Word limit: ${m.maxWords} words per letter or email; only the first ${m.maxWords} are actioned`;
+    case 'response-frequency':
+      return `Responses ${describeFrequency(m.every)}${m.weekday ? ` on ${WEEKDAY_NAMES[m.weekday]}` : ''}, however many messages arrive`;
+    case 'new-issues-only':
+      return 'New issues only: repeated matters are referred to our previous response';
+    case 'other':
+      return m.description;
+  }
+}
+
+/**
+ * All flags for a customer's enforced restrictions at `now`, including live one-off exceptions, an open
+ * appeal and the emergency rule.
+ */
+export function restrictionFlags(
+  restrictions: EnforcedRestriction[],
+  staff: Record<string, StaffRef>,
+  now: Date,
+  zone: string,
+): string[] {
+  const flags: string[] = [];
+  for (const r of restrictions) {
+    for (const m of r.measures) flags.push(describeMeasure(m, staff, now, zone));
+    if (r.singlePointOfContact && !r.measures.some((m) => m.type === 'named-contact')) {
+      flags.push(`Single point of contact: ${staffName(staff, r.singlePointOfContact)}`);
+    }
+    for (const e of r.exceptions) {
+      const from = new Date(e.from).getTime();
+      const until = new Date(e.until).getTime();
+      if (until <= now.getTime()) continue;
+      const when = from > now.getTime() ? `from ${formatShortLocal(new Date(e.from), zone)} ` : '';
+      flags.push(`One-off exception: ${e.channel} to ${staffName(staff, e.staffId)} ${when}until ${formatShortLocal(new Date(e.until), zone)}`);
+    }
+    if (r.appealed) flags.push('Under appeal — the restriction still applies');
+  }
+  if (flags.length > 0) flags.push(EMERGENCY_FLAG);
+  return flags;
+}

@@ -1,0 +1,231 @@
+import request from 'supertest';
+import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../support/gateway-harness';
+
+let h: GatewayHarness;
+const tokens: Record<string, string> = {};
+const auth = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
+
+beforeAll(async () => {
+  h = await startGateway();
+  tokens.agent = await h.staff('agent1', ['agent']);
+  tokens.sam = await h.staff('sam', ['staff']);
+  tokens.mia = await h.staff('mia', ['manager']);
+  tokens.tess = await h.staff('tess', ['tenancy-specialist']);
+  tokens.tom = await h.staff('tom', ['ts-manager']);
+  tokens.tara = await h.staff('tara', ['ts-manager']);
+  tokens.jsmith = await h.staff('jsmith', ['staff'], { clientIdentity: 'jsmith' });
+  tokens.akhan = await h.staff('akhan', ['staff']);
+  await request(h.app)
+    .put('/v1/customers/C123')
+    .set(auth('tess'))
+    .send({ name: 'Pat Example', phones: ['07700 900123'], emails: ['Pat@Example.org'], needs: [] })
+    .expect(201);
+  await request(h.app)
+    .put('/v1/customers/C200')
+    .set(auth('tess'))
+    .send({ name: 'Chris Cannotwrite', phones: ['07700 900200'], emails: [], needs: ['cannot-write'] })
+    .expect(201);
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+async function requestRestriction(customerId = 'C123'): Promise<string> {
+  const res = await request(h.app)
+    .post('/v1/restrictions')
+    .set(auth('sam'))
+    .send({
+      customerId,
+      category: 'excessive-contact',
+      summary: '212 calls in October, many abusive',
+      evidence: [{ type: 'call-log', reference: 'LOG-2026-10' }],
+      authorisedBy: 'mia',
+      warnings: [{ type: 'formal', date: '2026-10-05', reference: 'W-1' }],
+    })
+    .expect(201);
+  expect(res.body).toEqual({ id: expect.stringMatching(/^R/), status: 'requested' });
+  return (res.body as { id: string }).id;
+}
+
+const measures = [
+  { type: 'call-times', windows: [{ days: ['tue', 'thu'], start: '10:00', end: '12:00' }], bankHolidays: 'closed' },
+  { type: 'named-contact', staffId: 'jsmith', deputyId: 'akhan' },
+];
+
+describe('the restriction lifecycle over HTTP', () => {
+  it('walks request → decide → approve, refusing the wrong role and the same person twice', async () => {
+    const id = await requestRestriction();
+
+    // An agent may not decide; a tenancy specialist may.
+    const wrongRole = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('agent')).send({ measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(wrongRole.status).toBe(403);
+    expect(wrongRole.body.error.code).toBe('forbidden-role');
+
+    const decided = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('pending-approval');
+
+    // Before approval nothing is enforced.
+    const before = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '+447700900123', at: '2026-11-25T14:00:00Z' });
+    expect(before.body.reasons).toEqual(['no-restriction']);
+
+    // The approver must be a ts-manager (role), and not the decider (duty).
+    expect((await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tess')).send({})).status).toBe(403);
+    const approved = await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tom')).send({});
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('active');
+
+    const again = await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tara')).send({});
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('invalid-transition');
+
+    const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    expect(record.body.history.map((s: { action: string; by: string }) => `${s.action}:${s.by}`)).toEqual(['request:sam', 'decide:tess', 'approve:tom']);
+
+    // Enforced now: a Wednesday afternoon call is deflected with the next Thursday window.
+    const deflect = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700 900123', at: '2026-11-25T14:00:00Z' });
+    expect(deflect.body).toMatchObject({ outcome: 'deflect', customerId: 'C123', restrictionId: id, reasons: ['outside-call-times'], nextAllowedAt: '2026-11-26T10:00:00.000Z', breach: true });
+    const inside = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '+44 7700 900123', at: '2026-11-26T10:15:00Z' });
+    expect(inside.body).toMatchObject({ outcome: 'proceed', routeTo: 'jsmith', reasons: ['named-contact'] });
+    const emergency = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700900123', at: '2026-11-25T14:00:00Z', emergency: true });
+    expect(emergency.body.outcome).toBe('emergency');
+
+    // Agents see flags and terms, never the reason or evidence.
+    const flags = await request(h.app).get('/v1/customers/C123/flags').set(auth('agent')).expect(200);
+    expect(flags.body.restricted).toBe(true);
+    expect(flags.body.flags).toContain('Named contact: jsmith Name (deputy: akhan Name)');
+    const flat = JSON.stringify(flags.body);
+    expect(flat).not.toContain('212 calls');
+    expect(flat).not.toContain('LOG-2026-10');
+    expect(flat).not.toContain('excessive-contact');
+
+    // Review, appeal (decided by an uninvolved ts-manager), exception, lift.
+    const reviewed = await request(h.app).post(`/v1/restrictions/${id}/review`).set(auth('tess')).send({ outcome: 'continue', note: 'Calls still excessive', nextReviewAt: '2027-03-01T10:00:00Z' });
+    expect(reviewed.status).toBe(200);
+    expect(reviewed.body.restriction.reviewAt).toBe('2027-03-01T10:00:00Z');
+    await request(h.app).post(`/v1/restrictions/${id}/appeal`).set(auth('tess')).send({ grounds: 'I need to call about repairs' }).expect(200);
+    const sameManager = await request(h.app).post(`/v1/restrictions/${id}/appeal-outcome`).set(auth('tom')).send({ outcome: 'dismissed', note: 'x' });
+    expect(sameManager.status).toBe(403);
+    expect(sameManager.body.error.code).toBe('separation-of-duties');
+    await request(h.app).post(`/v1/restrictions/${id}/appeal-outcome`).set(auth('tara')).send({ outcome: 'dismissed', note: 'Restriction remains proportionate' }).expect(200);
+
+    const exception = await request(h.app).post(`/v1/restrictions/${id}/exceptions`).set(auth('tess')).send({ channel: 'voice', from: '2026-11-25T13:00:00Z', until: '2026-11-25T16:00:00Z', note: 'Call back arranged about the boiler' });
+    expect(exception.status).toBe(201);
+    const excepted = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700900123', at: '2026-11-25T14:00:00Z' });
+    expect(excepted.body).toMatchObject({ outcome: 'proceed', routeTo: 'tess' });
+
+    const varied = await request(h.app).post(`/v1/restrictions/${id}/vary`).set(auth('tess')).send({ measures: [...measures, { type: 'word-limit', maxWords: 300 }], note: 'Long emails' });
+    expect(varied.status).toBe(200);
+
+    const lifted = await request(h.app).post(`/v1/restrictions/${id}/lift`).set(auth('tess')).send({ reason: 'Behaviour has improved' });
+    expect(lifted.body.status).toBe('lifted');
+    const after = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700900123', at: '2026-11-25T14:00:00Z' });
+    expect(after.body.reasons).toEqual(['no-restriction']);
+
+    const list = await request(h.app).get('/v1/restrictions?status=lifted').set(auth('tom')).expect(200);
+    expect(list.body.restrictions.map((r: { id: string }) => r.id)).toContain(id);
+  });
+
+  it('refuses a request without a warning or a reason for none', async () => {
+    const res = await request(h.app)
+      .post('/v1/restrictions')
+      .set(auth('sam'))
+      .send({ customerId: 'C123', category: 'abusive-contact', summary: 'Threats', evidence: [{ type: 'note', reference: 'N1' }], authorisedBy: 'mia' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('no-warning');
+  });
+
+  it.each([
+    ['no-category', { category: undefined }],
+    ['no-evidence', { evidence: [] }],
+    ['no-authorisation', { authorisedBy: undefined }],
+    ['unknown-authoriser', { authorisedBy: 'tess' }],
+  ])('refuses a request with %s (422)', async (code, patch) => {
+    const body = {
+      customerId: 'C123',
+      category: 'other',
+      summary: 'Demands',
+      evidence: [{ type: 'note', reference: 'N1' }],
+      authorisedBy: 'mia',
+      noWarningReason: 'Serious threat',
+      ...patch,
+    };
+    const res = await request(h.app).post('/v1/restrictions').set(auth('sam')).send(body);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe(code);
+  });
+
+  it('refuses measures that leave the customer no usable channel', async () => {
+    const id = await requestRestriction('C200');
+    const res = await request(h.app)
+      .post(`/v1/restrictions/${id}/decide`)
+      .set(auth('tess'))
+      .send({ measures: [{ type: 'written-only', channels: ['letter', 'email'] }], reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('no-usable-channel');
+    expect(res.body.error.message).toContain('cannot-write');
+  });
+
+  it('refuses a review date beyond six months, and a missing one', async () => {
+    const id = await requestRestriction();
+    const late = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-07-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(late.body.error.code).toBe('review-too-late');
+    const none = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, singlePointOfContact: 'jsmith' });
+    expect(none.status).toBe(422);
+    expect(none.body.error.code).toBe('no-review-date');
+    const unknown = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures: [{ type: 'named-contact', staffId: 'ghost' }], reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(unknown.body.error.code).toBe('unknown-staff');
+  });
+
+  it('rejects a request, and an admin cannot approve restrictions', async () => {
+    const id = await requestRestriction();
+    const admin = await request(h.app).post(`/v1/restrictions/${id}/approve`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({});
+    expect(admin.status).toBe(403);
+    const rejected = await request(h.app).post(`/v1/restrictions/${id}/reject`).set(auth('tess')).send({ reason: 'Not proportionate yet' });
+    expect(rejected.body.status).toBe('rejected');
+  });
+
+  it('expires a restriction at endsAt: its flags disappear', async () => {
+    const id = await requestRestriction();
+    await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-01-10T10:00:00Z', endsAt: '2026-12-01T00:00:00Z', singlePointOfContact: 'jsmith' }).expect(200);
+    await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tom')).send({}).expect(200);
+    const during = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700900123', at: '2026-11-25T14:00:00Z' });
+    expect(during.body.outcome).toBe('deflect');
+    h.setNow('2026-12-02T10:00:00Z');
+    try {
+      const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+      expect(record.body.status).toBe('expired');
+      const flags = await request(h.app).get('/v1/customers/C123/flags').set(auth('agent')).expect(200);
+      expect(flags.body.restricted).toBe(false);
+      expect(flags.body.flags).toEqual([]);
+    } finally {
+      h.setNow('2026-11-25T10:00:00Z');
+    }
+  });
+});
+
+describe('contacts, responses and errors', () => {
+  it('records a response and lists contacts newest first (tenancy specialist only)', async () => {
+    const res = await request(h.app).post('/v1/customers/C123/responses').set(auth('tess')).send({ reference: 'RESP-1', respondedAt: '2026-11-20T10:00:00Z', summary: 'Answered about the fence', contactIds: ['M1'] });
+    expect(res.status).toBe(201);
+    expect((await request(h.app).get('/v1/customers/C123/contacts').set(auth('agent'))).status).toBe(403);
+    const contacts = await request(h.app).get('/v1/customers/C123/contacts').set(auth('tess')).expect(200);
+    expect(Array.isArray(contacts.body)).toBe(true);
+  });
+
+  it('answers bad input with a clear error and never a stack trace', async () => {
+    const bad = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'fax' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid-request');
+    expect(JSON.stringify(bad.body)).not.toMatch(/at .*\.ts:\d+/);
+    const missing = await request(h.app).get('/v1/customers/NOPE').set(auth('agent'));
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('customer-not-found');
+    const unauth = await request(h.app).get('/v1/customers/C123');
+    expect(unauth.status).toBe(401);
+    const badPhone = await request(h.app).put('/v1/customers/C9').set(auth('tess')).send({ name: 'X', phones: ['12'], emails: [], needs: [] });
+    expect(badPhone.status).toBe(422);
+    expect(badPhone.body.error.code).toBe('invalid-phone');
+  });
+});
