@@ -24,7 +24,7 @@ const EMAIL = /[\w.!#$%&'*+/=?^`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*/gi;
  * led by `+`, standing alone (not inside a word or an identifier). Whether it is a phone number is decided by
  * `looksLikePhone`. Not after `<hex>-`, so the last group of a UUID is not taken for a number.
  */
-const PHONE_CANDIDATE = /(?<![\w+]|[0-9a-fA-F]{4}-)\+?(?:\(\d+\)|\d)(?:[\d\s().-]*\d)?(?![\w])/g;
+const PHONE_CANDIDATE = /(?<![\w+]|[0-9a-fA-F]{4}-)\+?(?:\(\d+\)|\d)(?:[\d\s().-]*\d)?(?![\w]|-[0-9a-fA-F]{4}-)/g;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 

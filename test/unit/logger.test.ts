@@ -55,6 +55,7 @@ describe('redactText', () => {
     ['C12345', 'a customer reference'],
     ['01J9ZKQ4V8T2M6N3P5R7S9W1X0', 'a ULID'],
     ['123e4567-e89b-12d3-a456-426614174000', 'a UUID whose last group is all digits'],
+    ['12345678-f32b-44ad-8e16-fa9198de2e20', 'a UUID whose first group is all digits'],
     ['took 35 ms, 2 retries', 'small numbers'],
   ])('leaves %s alone (%s)', (text) => {
     expect(redactText(text)).toBe(text);
