@@ -1,0 +1,187 @@
+import { clockTime, describeMeasureForCustomer } from '../../channels/letters/measure-wording';
+import { renderLetterText } from '../../channels/letters/letter-pdf';
+import {
+  BEHAVIOUR_IN_PLAIN_WORDS,
+  describeBehaviour,
+  letterAcknowledgement,
+  restrictionLifted,
+  restrictionNotification,
+  restrictionReviewOutcome,
+  restrictionVariation,
+  type LetterContent,
+} from '../../config/letter-templates';
+import { CATEGORIES } from '../../rules/types';
+import { letterOf, NOTIFICATION, STAFF } from '../fixtures/letters/sample-letters';
+
+/** The words of a letter as one line, for phrase checks that must not depend on paragraphing. */
+const flat = (content: LetterContent): string => [content.title, ...content.paragraphs].join(' ').replace(/\s+/g, ' ');
+
+describe('letter acknowledgement', () => {
+  const base = { receivedOn: '3 March 2026', emergencyNumber: '0300 500 8080' };
+
+  it('says when we received it, that we will reply, and how to report an emergency at any time', () => {
+    const text = flat(letterAcknowledgement(base));
+    expect(text).toContain('received on 3 March 2026');
+    expect(text).toContain('as soon as we can');
+    expect(text).toContain('0300 500 8080 at any time');
+    expect(text).not.toMatch(/words/);
+    expect(text).not.toMatch(/already replied/);
+  });
+
+  it('says when we will respond under a response-frequency measure', () => {
+    const text = flat(letterAcknowledgement({ ...base, respondBy: 'Friday 6 March 2026', responseSchedule: 'once a week, on Fridays' }));
+    expect(text).toContain('once a week, on Fridays');
+    expect(text).toContain('We will reply to this letter by Friday 6 March 2026');
+  });
+
+  it('says the letter is over the word limit and that only the first N words will be actioned', () => {
+    const text = flat(letterAcknowledgement({ ...base, wordLimit: { limit: 500, words: 812, exceeded: true } }));
+    expect(text).toContain('Your letter is 812 words long');
+    expect(text).toContain('We will act on the first 500 words of your letter only');
+  });
+
+  it('reminds of the limit without a count when the letter is within it or must be counted by hand', () => {
+    for (const wordLimit of [{ limit: 300, words: 120, exceeded: false }, { limit: 300, exceeded: true }]) {
+      const text = flat(letterAcknowledgement({ ...base, wordLimit }));
+      expect(text).toContain('first 300 words of each letter only');
+      expect(text).not.toContain('words long');
+    }
+  });
+
+  it('refers a repeated matter to the earlier reply by reference and date', () => {
+    const text = flat(letterAcknowledgement({ ...base, repeatOf: { reference: 'RESP-2026-0042', respondedOn: '12 February 2026' } }));
+    expect(text).toContain('on 12 February 2026 (our reference RESP-2026-0042)');
+    expect(text).toContain('we will reply to anything new');
+  });
+
+  it('names the contact and says an emergency was passed on at once', () => {
+    const text = flat(letterAcknowledgement({ ...base, namedContact: 'Jane Smith', emergency: true }));
+    expect(text).toContain('passed to Jane Smith');
+    expect(text).toContain('passed it to our emergency team straight away');
+  });
+});
+
+describe('restriction notification', () => {
+  const text = flat(restrictionNotification(NOTIFICATION));
+
+  it('has every part the policy and issue 5 require', () => {
+    expect(text).toContain(BEHAVIOUR_IN_PLAIN_WORDS['excessive-contact']); // what behaviour led to it
+    expect(text).toContain('212 times');
+    expect(text).toContain('We wrote to you about this on 3 February 2026'); // the chance to change first
+    for (const measure of NOTIFICATION.measures) expect(text).toContain(measure); // each restriction
+    expect(text).toContain('from 1 April 2026'); // from when
+    expect(text).toContain('review this decision by 1 October 2026'); // review date
+    expect(text).toContain('Jane Smith (Tenancy Specialist) will be your single point of contact'); // SPOC
+    expect(text).toContain('0300 500 8000');
+    expect(text).toContain('call us on 0300 500 8080 at any time, day or night'); // emergencies
+    expect(text).toContain('always open');
+    expect(text).toContain('right to appeal'); // appeal: to whom, how, by when
+    expect(text).toContain('in writing to Tenancy Specialist Manager');
+    expect(text).toContain('Level 6, 6 More London Place, London SE1 2DA');
+    expect(text).toContain('appeals@example.org');
+    expect(text).toContain('by Wednesday 29 April 2026');
+    expect(text).toContain('Housing Ombudsman Service'); // ombudsman
+    expect(text).toContain('0300 111 3000');
+    expect(text).toContain('https://www.example.org/privacy'); // privacy notice
+    expect(text).toContain('text Jane Smith on 07700 900123'); // reasonable adjustment
+  });
+
+  it('mentions an end date only when one is set', () => {
+    expect(text).not.toContain('will end on');
+    expect(flat(restrictionNotification({ ...NOTIFICATION, endsOn: '1 April 2027' }))).toContain('will end on 1 April 2027');
+  });
+
+  it('reads as plain text with headings and bullets', () => {
+    const plain = renderLetterText(letterOf(restrictionNotification(NOTIFICATION)));
+    expect(plain).toContain('\nWhy we have made this decision\n');
+    expect(plain).not.toContain('## ');
+    expect(plain).toContain('\n- You can phone us on Tuesdays and Thursdays between 10am and 12 noon.');
+    expect(plain.startsWith('Tenancy Specialist Team\n')).toBe(true);
+    expect(plain.trimEnd().endsWith('Jane Smith\nTenancy Specialist Team')).toBe(true);
+  });
+});
+
+describe('follow-up letters', () => {
+  const common = {
+    singlePointOfContact: NOTIFICATION.singlePointOfContact,
+    emergencyNumber: '0300 500 8080',
+    privacyNoticeUrl: 'https://www.example.org/privacy',
+  };
+
+  it('variation: what changed, why, from when, the new review date, emergencies; appeal when offered', () => {
+    const input = { ...common, reason: 'You have kept to the call times, so we are adding Mondays.', measures: ['You can phone us on Mondays.'], effectiveOn: '1 June 2026', reviewOn: '1 December 2026' };
+    const text = flat(restrictionVariation(input));
+    expect(text).toContain('from 1 June 2026');
+    expect(text).toContain('adding Mondays');
+    expect(text).toContain('You can phone us on Mondays.');
+    expect(text).toContain('by 1 December 2026');
+    expect(text).toContain('0300 500 8080 at any time');
+    expect(text).not.toContain('right to appeal');
+    expect(flat(restrictionVariation({ ...input, appeal: NOTIFICATION.appeal }))).toContain('by Wednesday 29 April 2026');
+  });
+
+  it('review outcome: continue keeps the measures and gives the next review', () => {
+    const text = flat(
+      restrictionReviewOutcome({ ...common, outcome: 'continue', reviewedOn: '1 October 2026', reason: 'The calls have continued.', measures: ['You can phone us on Tuesdays.'], nextReviewOn: '1 April 2027' }),
+    );
+    expect(text).toContain('need to stay in place');
+    expect(text).toContain('You can phone us on Tuesdays.');
+    expect(text).toContain('again by 1 April 2027');
+    expect(text).toContain('0300 500 8080 at any time');
+  });
+
+  it('review outcome: lift says the arrangements have ended', () => {
+    const content = restrictionReviewOutcome({ ...common, outcome: 'lift', reviewedOn: '1 October 2026', reason: 'Things have improved.' });
+    expect(content.title).toMatch(/ended/);
+    expect(flat(content)).toContain('any of the usual ways');
+    expect(flat(content)).toContain('Things have improved.');
+  });
+
+  it('lifting: ended on a date, usual contact restored, emergencies still given', () => {
+    const text = flat(restrictionLifted({ liftedOn: '5 May 2026', emergencyNumber: '0300 500 8080', privacyNoticeUrl: 'https://www.example.org/privacy' }));
+    expect(text).toContain('ended on 5 May 2026');
+    expect(text).toContain('any of the usual ways');
+    expect(text).toContain('0300 500 8080 at any time');
+  });
+});
+
+describe('plain words', () => {
+  it('has a sentence for every behaviour category, and adds the specifics', () => {
+    for (const category of CATEGORIES) expect(BEHAVIOUR_IN_PLAIN_WORDS[category]).toBeDefined();
+    expect(describeBehaviour('abusive-contact', 'On 2 March you swore at a member of staff.')).toMatch(/abusive.*On 2 March/);
+    expect(describeBehaviour('something-new')).toBe(BEHAVIOUR_IN_PLAIN_WORDS.other);
+  });
+
+  it.each([
+    ['10:00', '10am'],
+    ['12:00', '12 noon'],
+    ['14:30', '2.30pm'],
+    ['00:00', 'midnight'],
+    ['09:05', '9.05am'],
+  ])('says %s as %s', (hhmm, words) => {
+    expect(clockTime(hhmm)).toBe(words);
+  });
+
+  it('describes each measure for the customer in whole sentences', () => {
+    expect(
+      describeMeasureForCustomer(
+        {
+          type: 'call-times',
+          windows: [
+            { days: ['thu', 'tue'], start: '10:00', end: '12:00' },
+            { days: ['mon'], start: '14:00', end: '15:30' },
+          ],
+          bankHolidays: 'open',
+        },
+        STAFF,
+      ),
+    ).toBe('You can phone us on Mondays between 2pm and 3.30pm and on Tuesdays and Thursdays between 10am and 12 noon. We will not take your calls at other times.');
+    expect(describeMeasureForCustomer({ type: 'named-contact', staffId: 'jsmith' }, STAFF)).toBe('Jane Smith will deal with your calls and correspondence.');
+    expect(describeMeasureForCustomer({ type: 'appointments-only', staffId: 'nobody' }, STAFF)).toContain('appointment to see nobody');
+    expect(describeMeasureForCustomer({ type: 'written-only', channels: ['letter'] }, STAFF)).toContain('only in writing, by letter.');
+    expect(describeMeasureForCustomer({ type: 'written-only', channels: ['letter', 'email'] }, STAFF)).toContain('by letter or by email');
+    expect(describeMeasureForCustomer({ type: 'response-frequency', every: 'P14D' }, STAFF)).toContain('once every two weeks, however');
+    expect(describeMeasureForCustomer({ type: 'new-issues-only' }, STAFF)).toContain('refer you to our earlier reply');
+    expect(describeMeasureForCustomer({ type: 'other', description: 'Please do not visit the estate office.' }, STAFF)).toBe('Please do not visit the estate office.');
+  });
+});
