@@ -62,6 +62,20 @@ export const DEFAULTS = {
   writeToEmail: undefined as string | undefined,
   /** `CUSTOMER_REF_PATTERN`: regular expression finding a customer reference in a subject or letter. Default `\bC\d{3,}\b`. */
   customerRefPattern: '\\bC\\d{3,}\\b',
+  /** `APPEAL_WORKING_DAYS`: how long a customer has to appeal a restriction in writing, in working days. Default `20`. */
+  appealWorkingDays: 20,
+  /** `PRIVACY_NOTICE_URL`: the privacy notice linked from every notification letter. Default: a placeholder; set it in production. */
+  privacyNoticeUrl: 'https://www.example.org/privacy',
+  /** `LETTER_MAX_PAGES`: pages of a scanned letter read (text or OCR) before it is flagged for a person. Default `20`. */
+  letterMaxPages: 20,
+  /** `LETTER_TIMEOUT_MS`: time allowed to read one scanned letter before it is flagged for a manual count. Default `20000`. */
+  letterTimeoutMs: 20_000,
+  /** `BREACH_THRESHOLD`: breaches within `BREACH_PERIOD_DAYS` that prompt the tenancy specialist to consider legal options. Default `5`. */
+  breachThreshold: 5,
+  /** `BREACH_PERIOD_DAYS`: the period breaches are counted over. Default `30`. */
+  breachPeriodDays: 30,
+  /** `AUDIT_SAMPLE_SIZE`: active cases sampled for the ts-managers' monthly audit. Default `5`. */
+  auditSampleSize: 5,
   /** `DATA_DIR`: local state (embedded Redis under `redis/`, outbound `.eml` files under `outbox/`). Default `./var`. */
   dataDir: './var',
   /**

@@ -92,6 +92,13 @@ export interface Config {
   /** `<dataDir>/outbox`: outbound mail as `.eml` files when `SMTP_RELAY_URL` is unset. */
   readonly outboxDir: string;
   readonly trustProxy: boolean | number | string;
+  readonly appealWorkingDays: number;
+  readonly privacyNoticeUrl: string;
+  readonly letterMaxPages: number;
+  readonly letterTimeoutMs: number;
+  readonly breachThreshold: number;
+  readonly breachPeriodDays: number;
+  readonly auditSampleSize: number;
 }
 
 /** Variables whose values are never repeated in an error message. */
@@ -282,6 +289,13 @@ const envSchema = z.object({
   WRITE_TO_EMAIL: email().optional(),
   CUSTOMER_REF_PATTERN: variable('must be a regular expression that does not match empty text', parseRegExp).optional(),
   DATA_DIR: text(1024).optional(),
+  APPEAL_WORKING_DAYS: integer(1, 120).optional(),
+  PRIVACY_NOTICE_URL: url('must be an http:// or https:// URL', ['http:', 'https:']).optional(),
+  LETTER_MAX_PAGES: integer(1, 500).optional(),
+  LETTER_TIMEOUT_MS: integer(1000, 600_000).optional(),
+  BREACH_THRESHOLD: integer(1, 10_000).optional(),
+  BREACH_PERIOD_DAYS: integer(1, 366).optional(),
+  AUDIT_SAMPLE_SIZE: integer(1, 100).optional(),
   TRUST_PROXY: variable('must be true, false, a hop count, or a comma list of addresses', parseTrustProxy).optional(),
 });
 
@@ -391,6 +405,13 @@ export function loadConfig(env: EnvInput = process.env): Config {
     dataDir,
     outboxDir: resolve(dataDir, 'outbox'),
     trustProxy: e.TRUST_PROXY ?? DEFAULTS.trustProxy,
+    appealWorkingDays: e.APPEAL_WORKING_DAYS ?? DEFAULTS.appealWorkingDays,
+    privacyNoticeUrl: e.PRIVACY_NOTICE_URL ?? DEFAULTS.privacyNoticeUrl,
+    letterMaxPages: e.LETTER_MAX_PAGES ?? DEFAULTS.letterMaxPages,
+    letterTimeoutMs: e.LETTER_TIMEOUT_MS ?? DEFAULTS.letterTimeoutMs,
+    breachThreshold: e.BREACH_THRESHOLD ?? DEFAULTS.breachThreshold,
+    breachPeriodDays: e.BREACH_PERIOD_DAYS ?? DEFAULTS.breachPeriodDays,
+    auditSampleSize: e.AUDIT_SAMPLE_SIZE ?? DEFAULTS.auditSampleSize,
   };
   return deepFreeze(config);
 }

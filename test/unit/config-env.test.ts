@@ -294,3 +294,21 @@ describe('parsers', () => {
     );
   });
 });
+
+describe('lifecycle and letter settings', () => {
+  it('has documented defaults', () => {
+    const c = loadConfig({});
+    expect([c.appealWorkingDays, c.letterMaxPages, c.letterTimeoutMs, c.breachThreshold, c.breachPeriodDays, c.auditSampleSize]).toEqual([20, 20, 20000, 5, 30, 5]);
+    expect(c.privacyNoticeUrl).toMatch(/^https:\/\//);
+  });
+
+  it.each([
+    ['APPEAL_WORKING_DAYS', '0'],
+    ['PRIVACY_NOTICE_URL', 'ftp://x'],
+    ['LETTER_MAX_PAGES', 'many'],
+    ['BREACH_THRESHOLD', '-1'],
+    ['AUDIT_SAMPLE_SIZE', '1000'],
+  ])('names %s when it is invalid', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
+  });
+});
