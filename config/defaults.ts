@@ -48,8 +48,8 @@ export const DEFAULTS = {
   emergencyDigit: '1',
   /** `REVIEW_MAX_MONTHS`: the latest a restriction's review may be set, in months from the decision (policy: 6). Default `6`. */
   reviewMaxMonths: 6,
-  /** `REPEAT_THRESHOLD`: similarity (0–1) above which a new text repeats an answered one. Default `0.8`. */
-  repeatThreshold: 0.8,
+  /** `REPEAT_THRESHOLD`: similarity (0–1) at or above which a new text repeats an answered one (Jaccard over 1–3-word shingles; see rules/repeat-detection.ts). Default `0.35`. */
+  repeatThreshold: 0.35,
   /** `ACK_PERIOD_HOURS`: a customer gets at most one acknowledgement per this period (emergencies excepted). Default `24`. */
   ackPeriodHours: 24,
   /** `RAW_RETENTION_DAYS`: how long raw messages (MIME, PDFs) are kept as evidence. Default `400` (a year and a review). */

@@ -36,7 +36,7 @@ describe('loadConfig defaults', () => {
       voiceLookupBudgetMs: 150,
       emergencyDigit: '1',
       reviewMaxMonths: 6,
-      repeatThreshold: 0.8,
+      repeatThreshold: 0.35,
       ackPeriodHours: 24,
       rawRetentionDays: 400,
       shutdownGraceMs: 10000,
