@@ -3,7 +3,7 @@
  * what is allowed, so a well-formed but unacceptable request gets a 422 with the rule's code.
  */
 import { z } from 'zod';
-import { CATEGORIES, CHANNELS, ROLES, WEEKDAYS } from '../rules/types';
+import { CHANNELS, ROLES, WEEKDAYS } from '../rules/types';
 
 const id = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -171,6 +171,17 @@ describe('review, vary, lift, appeal, exceptions, expiry', () => {
     expect(refusal(() => varyRestriction(active(), { measures: [], note: 'x' }, ctx('tess'))).code).toBe('no-measures');
   });
 
+  it('rejects a request, or a decision by someone other than its requester or decider', () => {
+    const r = requestRestriction(request, { id: 'R1', actor: person('sam'), now, authoriser: person('mia') });
+    const rejected = rejectRestriction(r, { reason: 'not proportionate yet' }, { actor: person('tess'), now });
+    expect(rejected.status).toBe('rejected');
+    expect(rejected.history.at(-1)).toMatchObject({ action: 'reject', by: 'tess', note: 'not proportionate yet' });
+    const pending = decideRestriction(r, decision, ctx('tess'));
+    expect(refusal(() => rejectRestriction(pending, { reason: 'x' }, { actor: person('tess'), now })).code).toBe('separation-of-duties');
+    expect(rejectRestriction(pending, { reason: 'disproportionate' }, { actor: person('tom'), now }).status).toBe('rejected');
+    expect(refusal(() => rejectRestriction(active(), { reason: 'x' }, { actor: person('tom'), now })).code).toBe('invalid-transition');
+  });
+
   it('lifts with a reason', () => {
     expect(liftRestriction(active(), { reason: 'agreed' }, { actor: person('tess'), now }).status).toBe('lifted');
     expect(refusal(() => liftRestriction(active(), { reason: ' ' }, { actor: person('tess'), now })).code).toBe('no-reason');
