@@ -92,6 +92,8 @@ export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
   return {
     urls: { http: `http://localhost:${ctx.config.port}`, console: `http://localhost:${ctx.config.port}/console`, public: ctx.config.publicUrl },
     stop: async () => {
+      // Open event streams never end by themselves: end them first so close() only waits for real requests.
+      await composed.endStreams();
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), Math.max(0, ctx.config.shutdownGraceMs - 1000));
         // close() stops accepting, closes idle keep-alive sockets, and calls back once in-flight requests end.

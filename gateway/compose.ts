@@ -3,18 +3,30 @@
  * express app with every router mounted. `bin/gatekeeper.ts` listens on it; the integration and browser
  * tests build exactly the same app over their own redis-server.
  */
-import type { Express } from 'express';
+import type { Express, Router } from 'express';
+import { RedisCallSessions } from '../channels/voice/call-session';
 import type { Config } from '../config/env';
 import { EMERGENCY_PHRASES } from '../config/emergency-phrases';
 import type { Logger } from '../config/logger';
 import type { DecisionSettings, Restriction, Staff } from '../rules/types';
-import { closeConnection, createLookupConnection, type RedisConnection } from '../store/connections';
+import {
+  closeConnection,
+  createLookupConnection,
+  createSubscriberConnection,
+  type RedisConnection,
+} from '../store/connections';
 import { createStore, type Store } from '../store';
 import type { RedisTarget } from '../store/redis-target';
 import type { ApiDeps } from './api-deps';
-import { createApp } from './app';
+import { createApp, type MountKit } from './app';
+import type { FailureLimitOptions } from './auth';
+import { createConsoleRouter } from './console-routes';
+import { createEventsRouter, type EventsRouter } from './events-routes';
 import { redisReadiness } from './health';
+import { createReportRouter } from './report-routes';
+import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
+import { createVoiceRouter } from './voice-routes';
 
 /** Organisation-wide settings for `decide`, from the configuration. */
 export function decisionSettings(config: Config): DecisionSettings {
@@ -28,10 +40,13 @@ export function decisionSettings(config: Config): DecisionSettings {
   };
 }
 
+/** Extra routers a role adds (the inbound-email webhook, the queue dashboard), mounted before the 404. */
+export type ExtraMount = (app: Express, kit: MountKit, gateway: { store: Store; deps: ApiDeps }) => void;
+
 export interface GatewayOptions {
   config: Config;
   logger: Logger;
-  /** Where Redis is; the gateway opens its own fail-fast lookup connection to it. */
+  /** Where Redis is; the gateway opens its own fail-fast lookup and subscriber connections to it. */
   target: RedisTarget;
   /** The shared store connection. */
   redis: RedisConnection;
@@ -39,12 +54,20 @@ export interface GatewayOptions {
   now?: () => Date;
   /** Called after each saved lifecycle transition (notifications, reminders). */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
+  /** Server-sent events heartbeat; default 15 s. */
+  heartbeatMs?: number;
+  /** Authentication-failure limit; default 20 a minute per address. */
+  authFailureLimits?: FailureLimitOptions;
+  extraMounts?: ExtraMount[];
 }
 
 export interface ComposedGateway {
   app: Express;
   store: Store;
   deps: ApiDeps;
+  events: EventsRouter;
+  /** Ends open event streams (call before closing the HTTP server, so shutdown is not held by them). */
+  endStreams(): Promise<void>;
   /** Closes the connections this module opened (not the shared store connection). */
   close(): Promise<void>;
 }
@@ -53,13 +76,15 @@ export interface ComposedGateway {
 export function composeGateway(options: GatewayOptions): ComposedGateway {
   const { config, logger, redis } = options;
   const lookup = createLookupConnection(options.target, { name: 'gateway-lookup' });
+  const subscriber = createSubscriberConnection(options.target, { name: 'gateway-events' });
   const store = createStore(redis, { lookup });
   const now = options.now ?? (() => new Date());
+  const settings = decisionSettings(config);
 
   const deps: ApiDeps = {
     store,
     config: { timeZone: config.timeZone, reviewMaxMonths: config.reviewMaxMonths },
-    settings: decisionSettings(config),
+    settings,
     now,
     staffDirectory: async () => new Map((await store.staff.list()).map((s: Staff) => [s.id, s])),
     audit: async (actorId, action, record, details) => {
@@ -75,22 +100,72 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     ...(options.onTransition ? { onTransition: options.onTransition } : {}),
   };
 
+  let events: EventsRouter | undefined;
   const app = createApp({
     config,
     logger,
     checkReady: redisReadiness(redis),
     resolveToken: (token) => store.staff.resolveToken(token),
+    ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
     mount: (a, kit) => {
+      events = createEventsRouter({ subscriber, authenticate: kit.auth, logger, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) });
+      a.use('/console', createConsoleRouter({ authenticate: kit.auth, timeZone: config.timeZone, now }));
+      a.use('/v1/events', events);
+      a.use(
+        '/v1/reports',
+        createReportRouter({
+          store,
+          audits: new ReportAuditStore(redis),
+          authenticate: kit.auth,
+          timeZone: config.timeZone,
+          sampleSize: config.auditSampleSize,
+          now,
+          audit: deps.audit,
+        }),
+      );
+      const voice = voiceRouter(options, settings, store, lookup, now);
+      if (voice) a.use(voice);
+      for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
     },
   });
+  if (!events) throw new Error('composeGateway: the app did not mount its routers');
+  const hub = events.hub;
 
   return {
     app,
     store,
     deps,
+    events,
+    endStreams: async () => {
+      await hub.close();
+    },
     close: async () => {
-      await closeConnection(lookup);
+      await hub.close();
+      await Promise.all([closeConnection(lookup), closeConnection(subscriber)]);
     },
   };
+}
+
+/**
+ * The Twilio webhooks, when a Twilio auth token is configured. Without one, signatures cannot be checked,
+ * so no voice route is served (a development start on embedded defaults) and the log says so.
+ */
+function voiceRouter(options: GatewayOptions, settings: DecisionSettings, store: Store, lookup: RedisConnection, now: () => Date): Router | undefined {
+  const { config, logger, redis } = options;
+  if (!config.twilioAuthToken) {
+    logger.warn('voice webhooks disabled: TWILIO_AUTH_TOKEN is not set');
+    return undefined;
+  }
+  return createVoiceRouter({
+    config,
+    settings,
+    gate: store.gate,
+    calls: new RedisCallSessions(lookup),
+    contacts: store.contacts,
+    audit: store.audit,
+    events: redis,
+    now,
+    logger,
+  });
 }

@@ -1,0 +1,122 @@
+/**
+ * The audit log: one Redis stream, `gk:{audit}:stream`, of who did what to which record and when —
+ * every lifecycle transition, decision, token issue and exception (DESIGN.md §2, §4).
+ *
+ * Bounded with `XADD … MAXLEN ~ <n>` (default one million records, trimmed in whole macro-nodes, so
+ * slightly more are kept): Redis holds the working log for the console and the monthly report, and
+ * anything that must be kept for years is exported from it. The bound is a safety net against filling
+ * memory (and, with `noeviction`, refusing writes), not a retention policy.
+ */
+import type { RedisConnection } from './connections';
+import { InvalidValueError } from './errors';
+import { guard, parseRecord } from './guard';
+import { assertSafeId, globalKeys } from './keys';
+import { defineScripts } from './scripts';
+import type { AuditEntry, AuditRecord } from './types';
+
+/** Options of {@link AuditLog}. */
+export interface AuditLogOptions {
+  /** Approximate upper bound on the stream's length (XADD MAXLEN ~). @default 1_000_000 */
+  maxLength?: number;
+  /** How long `appendOnce` remembers a key, in seconds: longer than any sender retries. @default 7 days */
+  onceTtlSeconds?: number;
+}
+
+/** Default bound on the audit stream's length. */
+export const DEFAULT_AUDIT_MAX_LENGTH = 1_000_000;
+const DEFAULT_ONCE_TTL_SECONDS = 7 * 86_400;
+
+/** The most records one read returns. */
+const MAX_READ = 1000;
+
+const STREAM_ID = /^\d+-\d+$/;
+
+function toFields(entry: AuditEntry): string[] {
+  const fields = ['actor', entry.actor, 'action', entry.action, 'entity', entry.entity, 'entityId', entry.entityId, 'at', entry.at];
+  if (entry.details !== undefined) fields.push('details', JSON.stringify(entry.details));
+  return fields;
+}
+
+function fromFields(id: string, flat: string[]): AuditRecord {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i] ?? '', flat[i + 1] ?? '');
+  const record: AuditRecord = {
+    id,
+    actor: f.get('actor') ?? '',
+    action: f.get('action') ?? '',
+    entity: f.get('entity') ?? '',
+    entityId: f.get('entityId') ?? '',
+    at: f.get('at') ?? '',
+  };
+  const details = f.get('details');
+  if (details !== undefined) record.details = parseRecord<Record<string, unknown>>(`audit ${id}`, details);
+  return record;
+}
+
+function clampCount(count: number): number {
+  return Math.min(Math.max(1, Math.floor(count)), MAX_READ);
+}
+
+/** Appends to and reads the audit stream. */
+export class AuditLog {
+  private readonly maxLength: number;
+  private readonly onceTtlSeconds: number;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    options: AuditLogOptions = {},
+  ) {
+    defineScripts(redis);
+    this.maxLength = options.maxLength ?? DEFAULT_AUDIT_MAX_LENGTH;
+    this.onceTtlSeconds = options.onceTtlSeconds ?? DEFAULT_ONCE_TTL_SECONDS;
+  }
+
+  /** Appends a record. @returns its stream id. */
+  async append(entry: AuditEntry): Promise<string> {
+    return guard(async () => {
+      const id = await this.redis.xadd(globalKeys.auditStream, 'MAXLEN', '~', this.maxLength, '*', ...toFields(entry));
+      // XADD with `*` always returns an id; null only with NOMKSTREAM, which we do not use.
+      return id ?? '';
+    });
+  }
+
+  /**
+   * Appends a record unless one was appended under `key` before (within the TTL): a retried webhook
+   * keyed by CallSid, or a re-delivered job, writes exactly one record. Atomic (append-audit-once-2.lua).
+   * @returns the id of the record (the earlier one when not appended) and whether it was appended now.
+   */
+  async appendOnce(key: string, entry: AuditEntry): Promise<{ id: string; appended: boolean }> {
+    assertSafeId(key, 'idempotency key');
+    return guard(async () => {
+      const [appended, id] = await this.redis.gkAppendAuditOnce(
+        globalKeys.auditOnce(key),
+        globalKeys.auditStream,
+        this.onceTtlSeconds,
+        this.maxLength,
+        ...toFields(entry),
+      );
+      return { id, appended: appended === 1 };
+    });
+  }
+
+  /**
+   * Reads forward, oldest first: up to `count` records after `afterId` (exclusive), or from the start.
+   * Page by passing the last id read.
+   */
+  async read(count: number, afterId?: string): Promise<AuditRecord[]> {
+    if (afterId !== undefined && !STREAM_ID.test(afterId)) throw new InvalidValueError('invalid-id', 'Not an audit record id');
+    return guard(async () => {
+      const start = afterId === undefined ? '-' : `(${afterId}`;
+      const entries = await this.redis.xrange(globalKeys.auditStream, start, '+', 'COUNT', clampCount(count));
+      return entries.map(([id, flat]) => fromFields(id, flat));
+    });
+  }
+
+  /** The latest `count` records, newest first. */
+  async latest(count: number): Promise<AuditRecord[]> {
+    return guard(async () => {
+      const entries = await this.redis.xrevrange(globalKeys.auditStream, '+', '-', 'COUNT', clampCount(count));
+      return entries.map(([id, flat]) => fromFields(id, flat));
+    });
+  }
+}

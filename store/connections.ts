@@ -1,0 +1,220 @@
+/**
+ * Connection factories, one per job a connection does. They differ in how they behave when Redis is slow
+ * or gone, which is the whole point of having several:
+ *
+ * | factory | used by | when Redis is down |
+ * |---|---|---|
+ * | {@link createLookupConnection} | the gate (live calls) | fails in well under a second, so the call proceeds flagged |
+ * | {@link createStoreConnection} | repositories, staff API, ingest | retries briefly, then fails (SMTP 4xx, HTTP 503) |
+ * | {@link createQueueConnection} | BullMQ producers (`Queue`) | fails fast, the caller answers 4xx/503 |
+ * | {@link createWorkerConnection} | BullMQ `Worker`s | waits forever and resumes (BullMQ requires `maxRetriesPerRequest: null`) |
+ * | {@link createSubscriberConnection} | pub/sub for server-sent events | waits, then resubscribes |
+ *
+ * No connection uses `keyPrefix` (see keys.ts). Each sets a `connectionName` so `CLIENT LIST` shows who
+ * is who.
+ */
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { StoreUnavailableError } from './errors';
+import type { RedisTarget } from './redis-target';
+
+/** A connection to any of the supported topologies. */
+export type RedisConnection = Redis | Cluster;
+
+/** Options common to every factory. */
+export interface ConnectionOptions {
+  /**
+   * Suffix of the connection name (`gatekeeper-<purpose>-<name>`), e.g. the instance's role.
+   * @default the process id
+   */
+  name?: string;
+  /**
+   * Receives connection-level errors (refused, reset). ioredis emits them as `error` events; without a
+   * listener it prints them to stderr. Commands that fail still reject on their own.
+   * @default ignore them: failures surface on the commands, as StoreUnavailableError.
+   */
+  onError?: (error: Error) => void;
+}
+
+/** The per-purpose settings a factory feeds to {@link connect}. */
+interface Profile {
+  purpose: string;
+  redis: RedisOptions;
+  /** Delay before reconnect attempt `times` (1-based); capped so recovery is noticed quickly. */
+  retry: (times: number) => number;
+  enableOfflineQueue: boolean;
+}
+
+/** Exponential backoff from `base` ms, capped at `cap` ms. */
+function cappedBackoff(base: number, cap: number): (times: number) => number {
+  return (times) => Math.min(base * 2 ** Math.max(0, times - 1), cap);
+}
+
+/** Builds the client for the target's topology with one profile's settings; the factories differ only in profile. */
+function connect(target: RedisTarget, profile: Profile, options: ConnectionOptions): RedisConnection {
+  const connectionName = `gatekeeper-${profile.purpose}-${options.name ?? String(process.pid)}`;
+  const redis: RedisOptions = { ...profile.redis, connectionName };
+  let connection: RedisConnection;
+  switch (target.kind) {
+    case 'single':
+      connection = new Redis(target.url, { ...redis, retryStrategy: profile.retry, enableOfflineQueue: profile.enableOfflineQueue });
+      break;
+    case 'sentinel':
+      connection = new Redis({
+        ...redis,
+        sentinels: target.sentinels,
+        name: target.name,
+        retryStrategy: profile.retry,
+        sentinelRetryStrategy: profile.retry,
+        enableOfflineQueue: profile.enableOfflineQueue,
+        // Ask sentinels for the current primary on every reconnect, and follow failovers promptly.
+        failoverDetector: true,
+      });
+      break;
+    case 'cluster':
+      connection = new Cluster(target.nodes, {
+        redisOptions: redis,
+        clusterRetryStrategy: profile.retry,
+        enableOfflineQueue: profile.enableOfflineQueue,
+        // Auto-pipelining is a cluster-level option (it batches per node); node options do not carry it.
+        enableAutoPipelining: redis.enableAutoPipelining ?? false,
+      });
+      break;
+  }
+  connection.on('error', options.onError ?? (() => undefined));
+  return connection;
+}
+
+/**
+ * The gate's connection: a live call waits on it, so it fails fast instead of queueing. Commands time out
+ * after 150 ms; while disconnected they are rejected at once (no offline queue); reconnects back off from
+ * 50 ms up to 1 s, so a recovered Redis is used again within a second.
+ *
+ * Because nothing is queued, wait for {@link waitUntilReady} at start-up before serving calls.
+ */
+export function createLookupConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'lookup',
+      redis: {
+        commandTimeout: 150,
+        connectTimeout: 1000,
+        maxRetriesPerRequest: 1,
+        // A lookup nobody waits for any more is worthless after a reconnect.
+        autoResendUnfulfilledCommands: false,
+        // Concurrent calls' HGETALLs go out in one write.
+        enableAutoPipelining: true,
+      },
+      retry: cappedBackoff(50, 1000),
+      enableOfflineQueue: false,
+    },
+    options,
+  );
+}
+
+/**
+ * The repositories' normal connection. Commands issued while reconnecting wait in the offline queue for
+ * two reconnect attempts (at most about a second: reconnects back off from 50 ms to 500 ms), then
+ * reject; a single command that hangs fails after 5 s. So ingest answers 4xx/503 promptly instead of
+ * holding a sender's connection open, and the sender retries. (A Sentinel failover takes longer than
+ * that; writes during one fail and are retried by their senders, which is the point of answering 4xx.)
+ */
+export function createStoreConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'store',
+      redis: { commandTimeout: 5000, connectTimeout: 5000, maxRetriesPerRequest: 2 },
+      retry: cappedBackoff(50, 500),
+      enableOfflineQueue: true,
+    },
+    options,
+  );
+}
+
+/**
+ * For BullMQ `Queue` (producers): adding a job while Redis is down must fail so the caller can refuse the
+ * message (4xx/503) rather than accept it into memory. BullMQ's own advice for producers.
+ */
+export function createQueueConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'queue',
+      redis: { connectTimeout: 5000, maxRetriesPerRequest: 3 },
+      retry: cappedBackoff(100, 2000),
+      enableOfflineQueue: false,
+    },
+    options,
+  );
+}
+
+/**
+ * For BullMQ `Worker`s: blocking commands must survive outages, so requests retry forever
+ * (`maxRetriesPerRequest: null`, which BullMQ requires) and reconnects back off from 1 s to 20 s.
+ */
+export function createWorkerConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'worker',
+      redis: { connectTimeout: 5000, maxRetriesPerRequest: null },
+      retry: (times) => Math.max(Math.min(Math.exp(times), 20_000), 1000),
+      enableOfflineQueue: true,
+    },
+    options,
+  );
+}
+
+/**
+ * For SUBSCRIBE (server-sent events to agents): waits through outages and resubscribes on reconnect
+ * (ioredis `autoResubscribe`, on by default).
+ */
+export function createSubscriberConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'subscriber',
+      redis: { connectTimeout: 5000, maxRetriesPerRequest: null },
+      retry: cappedBackoff(100, 5000),
+      enableOfflineQueue: true,
+    },
+    options,
+  );
+}
+
+/**
+ * Resolves once the connection is ready for commands; rejects with StoreUnavailableError after
+ * `timeoutMs`. Needed before using a connection without an offline queue.
+ */
+export async function waitUntilReady(connection: RedisConnection, timeoutMs = 10_000): Promise<void> {
+  if (connection.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      connection.off('ready', onReady);
+      reject(new StoreUnavailableError(new Error(`Redis not ready after ${timeoutMs} ms (status ${connection.status})`)));
+    }, timeoutMs);
+    connection.once('ready', onReady);
+  });
+}
+
+/**
+ * Closes a connection: QUIT when it is up (replies already on the way are delivered), otherwise drops
+ * it and stops reconnecting. Never throws, never hangs on a dead server.
+ */
+export async function closeConnection(connection: RedisConnection): Promise<void> {
+  if (connection.status === 'ready') {
+    try {
+      await connection.quit();
+    } catch {
+      // The server went away between the status check and QUIT; disconnecting below is all that is left.
+    }
+  }
+  // Also after QUIT: it ends the data connection only, while disconnect() also closes the Sentinel
+  // failover detector's subscriber connections, which would otherwise keep the process alive.
+  connection.disconnect();
+}

@@ -1,0 +1,142 @@
+/**
+ * Recorded contacts: the evidence of what came in and what the gate decided. Recording is idempotent by
+ * contact id (a retried webhook, a re-delivered email), and the message text is kept apart from the
+ * record with a retention TTL, because it is personal data needed only for repeat detection.
+ */
+import type { Channel } from '../rules/types';
+import type { RedisConnection } from './connections';
+import { ConflictError, InvalidValueError, NotFoundError } from './errors';
+import { execResults, guard, parseOptional, parseRecord } from './guard';
+import { normaliseEmail, normalisePhone } from './identity';
+import { assertSafeId, contactKeys } from './keys';
+import { defineScripts } from './scripts';
+import type { ContactPatch, StoredContact } from './types';
+
+/** Options of {@link ContactRepository}. */
+export interface ContactRepositoryOptions {
+  /** How long a contact's text is kept for repeat detection, in days. @default 400 */
+  textRetentionDays?: number;
+  /** Region for reading national phone formats. @default 'GB' */
+  region?: string;
+}
+
+/** Default retention of contact texts: a year of repeat detection, plus a review cycle's slack. */
+export const DEFAULT_TEXT_RETENTION_DAYS = 400;
+
+/** Attempts of an optimistic update before giving up with `concurrent-update`. */
+const UPDATE_ATTEMPTS = 5;
+
+/** The most contacts one `list` returns. */
+const MAX_LIST = 1000;
+
+function instantMs(iso: string, field: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new InvalidValueError('invalid-date', `${field} is not an ISO instant`);
+  return ms;
+}
+
+/** Contacts of one customer, or of unidentified senders when `customerId` is `undefined`. */
+export class ContactRepository {
+  private readonly textTtlSeconds: number;
+  private readonly region: string;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    options: ContactRepositoryOptions = {},
+  ) {
+    defineScripts(redis);
+    this.textTtlSeconds = Math.round((options.textRetentionDays ?? DEFAULT_TEXT_RETENTION_DAYS) * 86_400);
+    this.region = options.region ?? 'GB';
+  }
+
+  /**
+   * Records a contact once: a second call with the same id changes nothing and returns `false`.
+   * `text`, when given, is stored apart (`contact-text:<id>`, expiring after the retention period) so
+   * that a response can later copy it into the responded list; it is never part of the record.
+   * `from` is normalised (E.164 for voice and visits, lower-cased for email and letters) when it can be.
+   * @returns whether the contact was new.
+   */
+  async record(customerId: string | undefined, contact: StoredContact & { text?: string }): Promise<boolean> {
+    assertSafeId(contact.id, 'contact');
+    const keys = contactKeys(customerId);
+    const receivedMs = instantMs(contact.receivedAt, 'receivedAt');
+    const { text, ...rest } = contact;
+    const stored: StoredContact = rest.from === undefined ? rest : { ...rest, from: this.normaliseFrom(rest.channel, rest.from) };
+    return guard(async () => {
+      // One slot, one MULTI; each command is a no-op the second time (NX), so a retry is harmless.
+      const tx = this.redis
+        .multi()
+        .set(keys.contact(contact.id), JSON.stringify(stored), 'NX')
+        .zadd(keys.contacts, 'NX', receivedMs, contact.id);
+      if (text !== undefined) tx.set(keys.contactText(contact.id), text, 'EX', this.textTtlSeconds, 'NX');
+      if (stored.breach && stored.restrictionId !== undefined) {
+        tx.zadd(keys.breaches(stored.restrictionId), 'NX', receivedMs, contact.id);
+      }
+      const [created] = execResults(await tx.exec());
+      return created === 'OK';
+    });
+  }
+
+  /** One recorded contact (without its text), or `undefined`. */
+  async get(customerId: string | undefined, id: string): Promise<StoredContact | undefined> {
+    const key = contactKeys(customerId).contact(id);
+    return guard(async () => parseOptional<StoredContact>(key, await this.redis.get(key)));
+  }
+
+  /**
+   * Changes a recorded contact (e.g. a call's final status, or a breach found later), keeping the breach
+   * index in step. Optimistic: re-read and retried if the record changes meanwhile.
+   * @returns the contact as stored now.
+   * @throws NotFoundError when there is no such contact.
+   */
+  async update(customerId: string | undefined, id: string, patch: ContactPatch): Promise<StoredContact> {
+    const keys = contactKeys(customerId);
+    const key = keys.contact(id);
+    return guard(async () => {
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        const before = await this.redis.get(key);
+        if (before === null) throw new NotFoundError('contact', id);
+        const current = parseRecord<StoredContact>(key, before);
+        const next: StoredContact = { ...current, ...patch, id: current.id, receivedAt: current.receivedAt, channel: current.channel };
+        if (patch.from !== undefined) next.from = this.normaliseFrom(next.channel, patch.from);
+        if ((await this.redis.gkCompareAndSet(key, before, JSON.stringify(next))) === 1) {
+          await this.reindexBreach(keys, current, next);
+          return next;
+        }
+      }
+      throw new ConflictError('concurrent-update', 'The contact kept changing; try again');
+    });
+  }
+
+  /** The customer's contacts, newest first (records only, never texts). */
+  async list(customerId: string | undefined, limit = 50): Promise<StoredContact[]> {
+    const keys = contactKeys(customerId);
+    const count = Math.min(Math.max(1, Math.floor(limit)), MAX_LIST);
+    return guard(async () => {
+      const ids = await this.redis.zrevrange(keys.contacts, 0, count - 1);
+      if (ids.length === 0) return [];
+      const jsons = await this.redis.mget(ids.map(keys.contact));
+      return jsons.flatMap((json, i) => (json === null ? [] : [parseRecord<StoredContact>(keys.contact(ids[i] ?? ''), json)]));
+    });
+  }
+
+  /** How many recorded contacts breached `restrictionId` at or after `sinceIso`. */
+  async breachCount(customerId: string, restrictionId: string, sinceIso: string): Promise<number> {
+    const keys = contactKeys(customerId);
+    const since = instantMs(sinceIso, 'since');
+    return guard(async () => this.redis.zcount(keys.breaches(restrictionId), since, '+inf'));
+  }
+
+  private async reindexBreach(keys: ReturnType<typeof contactKeys>, before: StoredContact, after: StoredContact): Promise<void> {
+    const was = before.breach && before.restrictionId !== undefined ? before.restrictionId : undefined;
+    const is = after.breach && after.restrictionId !== undefined ? after.restrictionId : undefined;
+    if (was === is) return;
+    if (was !== undefined) await this.redis.zrem(keys.breaches(was), after.id);
+    if (is !== undefined) await this.redis.zadd(keys.breaches(is), 'NX', Date.parse(after.receivedAt), after.id);
+  }
+
+  private normaliseFrom(channel: Channel, from: string): string {
+    const normalised = channel === 'voice' || channel === 'visit' ? normalisePhone(from, this.region) : normaliseEmail(from);
+    return normalised ?? from;
+  }
+}

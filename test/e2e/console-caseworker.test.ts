@@ -1,0 +1,231 @@
+/**
+ * The caseworkers' screens in a real headless Chromium against the whole gateway: a member of staff raises a
+ * request, a tenancy specialist decides the measures (the form catches `no-usable-channel` and a late review
+ * date before anything is sent, and explains the first in terms of the customer's needs), a ts-manager
+ * approves, and the monthly report draws the month's figures.
+ */
+import { DateTime } from 'luxon';
+import type { Browser, Page } from 'playwright-core';
+import {
+  contrastFailures,
+  launchBrowser,
+  openPage,
+  screenshot,
+  scrollsSideways,
+  signIn,
+  tabThroughPage,
+  type ConsolePage,
+} from '../support/browser';
+import { startTestApp, TIME_ZONE, type TestApp } from '../support/test-app';
+
+const today = () => DateTime.now().setZone(TIME_ZONE);
+const localDate = (d: DateTime) => d.toISODate() ?? '';
+
+describe('caseworker screens (Chromium)', () => {
+  let gk: TestApp;
+  let browser: Browser;
+  const tokens: Record<string, string> = {};
+  const pages: ConsolePage[] = [];
+  /** The latest page each person signed in on. */
+  const pageOf: Record<string, Page> = {};
+  let restrictionId = '';
+
+  const as = async (who: string): Promise<Page> => {
+    const opened = await openPage(browser);
+    pages.push(opened);
+    await signIn(opened.page, gk.url, tokens[who] ?? '');
+    pageOf[who] = opened.page;
+    return opened.page;
+  };
+
+  beforeAll(async () => {
+    [gk, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+    tokens.sam = await gk.addStaff({ id: 'sam', name: 'Sam Patel', email: 'sam@example.org', roles: ['staff'] });
+    tokens.mgr = await gk.addStaff({ id: 'mgr', name: 'Mo Green', email: 'mo@example.org', roles: ['manager'] });
+    tokens.jsmith = await gk.addStaff({ id: 'jsmith', name: 'Jo Smith', email: 'jo@example.org', roles: ['tenancy-specialist'] });
+    tokens.tara = await gk.addStaff({ id: 'tara', name: 'Tara Singh', email: 'tara@example.org', roles: ['ts-manager'] });
+    tokens.tom = await gk.addStaff({ id: 'tom', name: 'Tom Reid', email: 'tom@example.org', roles: ['ts-manager'] });
+    await gk.addCustomer({ id: 'C-CW', name: 'Cath Walker', phones: ['020 7946 0001'], emails: ['cath@example.org'], needs: ['cannot-write'] });
+  });
+
+  afterEach(() => {
+    for (const p of pages) {
+      expect(p.dialogs).toEqual([]);
+      expect(p.cspViolations).toEqual([]);
+      expect(p.pageErrors).toEqual([]);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gk?.stop();
+  });
+
+  it('a member of staff raises a request, with its evidence and their manager’s authorisation', async () => {
+    const page = await as('sam');
+    await page.goto(`${gk.url}/console#/customer/C-CW`);
+    await page.getByRole('link', { name: 'Raise a restriction request' }).click();
+    await page.locator('#request-form').waitFor();
+    expect(await page.locator('#req-customer').inputValue()).toBe('C-CW');
+
+    // Sending it empty lists every problem, each linked to its field.
+    await page.locator('#req-customer').fill('');
+    await page.getByRole('button', { name: 'Send request' }).click();
+    const summary = page.locator('#request-errors');
+    await summary.waitFor();
+    expect(await summary.locator('li').allTextContents()).toEqual([
+      'Enter the customer ID',
+      'Choose the category of behaviour',
+      'Describe what happened',
+      'Give at least one piece of evidence',
+      'Enter the staff ID of the manager who authorised this',
+      'Enter the date of the warning',
+    ]);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('request-errors');
+    await screenshot(page, 'console-request-errors');
+
+    await page.locator('#req-customer').fill('C-CW');
+    await page.locator('#req-category').selectOption('excessive-contact');
+    await page.locator('#req-summary').fill('Calls the contact centre thirty times a day about the same repair.');
+    await page.locator('#ev-0-ref').fill('CALL-LOG-2025-11');
+    await page.locator('#req-manager').fill('mgr');
+    await page.locator('#req-warning-date').fill(localDate(today().minus({ weeks: 3 })));
+    await page.getByRole('button', { name: 'Send request' }).click();
+    const created = page.locator('#request-created');
+    await created.waitFor();
+    const text = (await created.textContent()) ?? '';
+    restrictionId = /Request (R\S+) recorded/.exec(text)?.[1] ?? '';
+    expect(restrictionId).toMatch(/^R/);
+    await screenshot(page, 'console-request-sent');
+  });
+
+  it('a tenancy specialist is told, before submitting, why the measures would not do', async () => {
+    const page = await as('jsmith');
+    await page.goto(`${gk.url}/console#/cases`);
+    const waiting = page.locator('section[aria-labelledby="requested-heading"]');
+    await waiting.getByRole('link', { name: restrictionId }).click();
+    await page.locator('#decide-form').waitFor();
+    expect(await page.locator('#restriction-status').textContent()).toBe('Requested — waiting for a decision');
+
+    // Written only, for a customer who cannot write: no channel left. And a review too far away.
+    await page.locator('#decide-types-3').check();
+    await page.locator('#decide-review').fill(localDate(today().plus({ months: 7 })));
+    await page.getByRole('button', { name: 'Send for approval' }).click();
+    const summary = page.locator('#decide-errors');
+    await summary.waitFor();
+    const messages = await summary.locator('li').allTextContents();
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toBe('The review date must be within 6 months of the start');
+    expect(messages[1]).toBe(
+      'These measures leave Cath Walker no way to contact us. They keep email and letters open, but Cath Walker cannot write, which rules out email and letters. ' +
+        'Written only already removes calls and visits. Keep another channel open, or record a reasonable adjustment for one of these needs below.',
+    );
+    // The same messages sit by their fields, which are marked invalid.
+    expect(await page.locator('#decide-review').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#decide-types-error').textContent()).toContain('cannot write');
+    // Nothing was sent: the request is still waiting.
+    expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('requested');
+    await screenshot(page, 'console-decide-no-usable-channel');
+  });
+
+  it('reaches every control of the decision form with Tab, with visible focus and AA contrast', async () => {
+    const page = pageOf.jsmith as Page;
+    const report = await tabThroughPage(page);
+    expect(report.controls).toBeGreaterThan(15);
+    expect(report.unreached).toEqual([]);
+    expect(report.noVisibleFocus).toEqual([]);
+    expect(await contrastFailures(page)).toEqual([]);
+  });
+
+  it('a tenancy specialist decides workable measures and sends them for approval', async () => {
+    const page = pageOf.jsmith as Page;
+    await page.locator('#decide-types-3').uncheck();
+    await page.locator('#decide-types-0').check();
+    await page.locator('#decide-w0-days-1').check();
+    await page.locator('#decide-w0-days-3').check();
+    await page.locator('#decide-w0-start').fill('10:00');
+    await page.locator('#decide-w0-end').fill('12:00');
+    await page.locator('#decide-types-1').check();
+    await page.locator('#decide-nc-staff').fill('jsmith');
+    await page.locator('#decide-review').fill(localDate(today().plus({ months: 3 })));
+    await page.getByRole('button', { name: 'Send for approval' }).click();
+    await page.locator('#restriction-status', { hasText: 'Decided — waiting for approval' }).waitFor();
+    expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('pending-approval');
+    await screenshot(page, 'console-decided');
+  });
+
+  it('a ts-manager approves it, and the customer card shows the new flags', async () => {
+    const page = await as('tara');
+    await page.goto(`${gk.url}/console#/cases`);
+    await page.locator('section[aria-labelledby="pending-heading"]').getByRole('link', { name: restrictionId }).click();
+    await page.locator('#approve-form').waitFor();
+    await page.getByRole('button', { name: 'Approve restriction' }).click();
+    await page.locator('#restriction-status', { hasText: 'Active' }).waitFor();
+    expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('active');
+    await screenshot(page, 'console-approved');
+
+    await page.getByRole('link', { name: 'Cath Walker (C-CW)' }).click();
+    await page.locator('#customer-card').waitFor();
+    const flags = await page.locator('#card-flags li').allTextContents();
+    expect(flags[0]).toMatch(/^Calls Tue & Thu 10:00–12:00 only, not bank holidays — next: /);
+    expect(flags[1]).toBe('Named contact: Jo Smith');
+    // Caseworkers also see the case list and the contact history with its breach count.
+    expect(await page.locator('#breach-count').textContent()).toBe('Breaches: 0 in the last 0 contacts');
+    await screenshot(page, 'console-caseworker-customer');
+  });
+
+  it('a tenancy specialist records a review and an appeal; the appeal outcome needs a ts-manager not involved before', async () => {
+    const specialist = await as('jsmith');
+    await specialist.goto(`${gk.url}/console#/restriction/${restrictionId}`);
+    await specialist.locator('#review-form').waitFor();
+    await specialist.locator('#review-note').fill('Calls have reduced but continue daily.');
+    await specialist.locator('#review-next').fill(localDate(today().plus({ months: 2 })));
+    await specialist.getByRole('button', { name: 'Record review' }).click();
+    await specialist.locator('.notice', { hasText: 'Review recorded.' }).waitFor();
+
+    await specialist.locator('#appeal-grounds').fill('The customer says the call times clash with work.');
+    await specialist.getByRole('button', { name: 'Record appeal' }).click();
+    await specialist.locator('.notice', { hasText: 'Appeal recorded.' }).waitFor();
+    const stored = await gk.store.restrictions.get(restrictionId);
+    expect(stored?.reviews).toHaveLength(1);
+    expect(stored?.appeal?.grounds).toBe('The customer says the call times clash with work.');
+
+    // Tara approved the restriction, so the API refuses her as the appeal's decider; the page says why.
+    const approver = pageOf.tara as Page;
+    await approver.goto(`${gk.url}/console#/restriction/${restrictionId}`);
+    await approver.locator('#appeal-outcome-form').waitFor();
+    await approver.locator('#appeal-note').fill('Proportionate to the behaviour.');
+    await approver.getByRole('button', { name: 'Record outcome' }).click();
+    await approver.locator('#appeal-outcome-errors li', { hasText: 'separation-of-duties' }).waitFor();
+
+    const other = await as('tom');
+    await other.goto(`${gk.url}/console#/restriction/${restrictionId}`);
+    await other.locator('#appeal-note').fill('Proportionate to the behaviour.');
+    await other.getByRole('button', { name: 'Record outcome' }).click();
+    await other.locator('.notice', { hasText: 'Appeal outcome recorded.' }).waitFor();
+    expect((await gk.store.restrictions.get(restrictionId))?.appeal?.outcome).toBe('dismissed');
+    await screenshot(other, 'console-appeal-decided');
+  });
+
+  it('the monthly report page draws this month’s figures as a chart, at 320 px too', async () => {
+    const page = await as('tara');
+    await page.getByRole('link', { name: 'Monthly report' }).click();
+    await page.locator('#report-chart').waitFor();
+    await page.locator('#report-month').fill(today().toFormat('yyyy-MM'));
+    await page.getByRole('button', { name: 'Show report' }).click();
+    await page.locator('#report-heading', { hasText: today().toFormat('yyyy-MM') }).waitFor();
+    const chart = page.locator('#report-chart');
+    expect(await chart.getAttribute('role')).toBe('img');
+    expect(await chart.locator('rect').count()).toBe(5);
+    expect(await chart.locator('desc').textContent()).toContain('Active at month end: 1, New: 1');
+    const newRow = page.locator('table', { has: page.locator('caption', { hasText: /^Restrictions$/ }) }).locator('tr', { hasText: 'New (approved)' });
+    expect(await newRow.locator('td').textContent()).toBe('1');
+    expect(await page.locator('#sample-heading').textContent()).toBe('Audit sample (0 of 1 audited)');
+    expect(await contrastFailures(page)).toEqual([]);
+    await screenshot(page, 'console-monthly-report');
+
+    await page.setViewportSize({ width: 320, height: 720 });
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'console-monthly-report-320px');
+  });
+});
