@@ -35,20 +35,13 @@ export function createDecisionRouter(deps: ApiDeps): Router {
   return router;
 }
 
-/** Resolves who a contact is from; a store failure becomes `unavailable`, never an error. */
+/** Resolves who a contact is from; a store that cannot answer in time becomes `unavailable`, never an error. */
 async function identify(deps: ApiDeps, contact: Contact): Promise<Identification> {
-  try {
-    const key = contact.customerId
-      ? { customerId: contact.customerId }
-      : contact.channel === 'voice' || contact.channel === 'visit'
-        ? { phone: contact.from ?? '' }
-        : { email: contact.from ?? '' };
-    const ident = await deps.store.gate.resolve(key);
-    if (ident.kind === 'resolved' && (contact.channel === 'email' || contact.channel === 'letter')) {
-      return { ...ident, responded: await deps.store.responses.responded(ident.snapshot.customerId) };
-    }
-    return ident;
-  } catch {
-    return { kind: 'unavailable' };
-  }
+  const key = contact.customerId
+    ? { customerId: contact.customerId }
+    : contact.channel === 'voice' || contact.channel === 'visit'
+      ? { phone: contact.from ?? '' }
+      : { email: contact.from ?? '' };
+  const written = contact.channel === 'email' || contact.channel === 'letter';
+  return deps.store.gate.resolveOrUnavailable(key, { responded: written });
 }

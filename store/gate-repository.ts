@@ -29,7 +29,7 @@ export interface ContactIdentity {
 export interface ResolveOptions {
   /**
    * Also load the customer's responded-to contacts when an active restriction of theirs has a
-   * `new-issues-only` measure (a second round trip, for those customers only; written channels need it,
+   * `new-issues-only` or `response-frequency` measure (a second round trip, for those customers only; written channels need it,
    * calls do not).
    * @default false
    */
@@ -116,6 +116,9 @@ export class GateRepository {
 }
 
 /** Whether repeat detection can apply to this customer at all. */
+/** Repeat detection compares with answered texts; a response frequency counts from the last response. */
 function needsResponded(snapshot: GateSnapshot): boolean {
-  return snapshot.restrictions.some((r) => r.status === 'active' && r.measures.some((m) => m.type === 'new-issues-only'));
+  return snapshot.restrictions.some(
+    (r) => r.status === 'active' && r.measures.some((m) => m.type === 'new-issues-only' || m.type === 'response-frequency'),
+  );
 }

@@ -2,27 +2,11 @@
  * Builds the GateSnapshot of one customer: everything the gate needs to decide a contact, and nothing it
  * must not show (no reason, no evidence, no summary). Pure; the snapshot writer feeds it what it read.
  */
+import { toEnforced } from '../rules/lifecycle';
 import type { Customer, EnforcedRestriction, GateSnapshot, Restriction, Staff, StaffRef } from '../rules/types';
 
-/**
- * The enforceable part of a restriction. Fields are copied by name (an allow-list), so a field added to
- * Restriction later is not leaked into snapshots by default.
- */
-export function toEnforcedRestriction(r: Restriction): EnforcedRestriction {
-  const enforced: EnforcedRestriction = {
-    id: r.id,
-    status: r.status,
-    measures: r.measures,
-    adjustments: r.adjustments,
-    exceptions: r.exceptions,
-    appealed: r.appealed,
-  };
-  if (r.startsAt !== undefined) enforced.startsAt = r.startsAt;
-  if (r.endsAt !== undefined) enforced.endsAt = r.endsAt;
-  if (r.reviewAt !== undefined) enforced.reviewAt = r.reviewAt;
-  if (r.singlePointOfContact !== undefined) enforced.singlePointOfContact = r.singlePointOfContact;
-  return enforced;
-}
+/** The enforceable part of a restriction (no reason or evidence): the rules' own definition. */
+export const toEnforcedRestriction: (r: Restriction) => EnforcedRestriction = toEnforced;
 
 /** Every staff id a restriction names: named contacts and deputies, appointment holders, exceptions, SPOC. */
 export function staffIdsNamedIn(restrictions: readonly EnforcedRestriction[]): string[] {

@@ -205,6 +205,55 @@ describe('the restriction lifecycle over HTTP', () => {
   });
 });
 
+describe('POST /v1/decisions over a real store, for every channel', () => {
+  it('shapes written contact and deflects calls and visits under written-only, word-limit and weekly responses', async () => {
+    await request(h.app).put('/v1/customers/C300').set(auth('tess')).send({ name: 'Wren Writer', phones: ['07700 900300'], emails: ['wren@example.org'], needs: [] }).expect(201);
+    const id = await requestRestriction('C300');
+    const written = [
+      { type: 'written-only', channels: ['letter', 'email'] },
+      { type: 'word-limit', maxWords: 20 },
+      { type: 'response-frequency', every: 'P7D', weekday: 'fri' },
+      { type: 'named-contact', staffId: 'jsmith' },
+    ];
+    await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures: written, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' }).expect(200);
+    await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tom')).send({}).expect(200);
+
+    const long = Array.from({ length: 30 }, (_, i) => `point${i}`).join(' ');
+    const email = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'email', from: 'WREN@example.org', subject: 'Fence', text: long, at: '2026-11-25T10:00:00Z' });
+    expect(email.body).toMatchObject({
+      outcome: 'proceed',
+      customerId: 'C300',
+      restrictionId: id,
+      routeTo: 'jsmith',
+      respondAfter: '2026-11-27T09:00:00.000Z',
+      wordLimit: { limit: 20, words: 30, exceeded: true },
+      breach: false,
+    });
+    expect(email.body.reasons).toEqual(expect.arrayContaining(['named-contact', 'response-frequency', 'word-limit-exceeded']));
+
+    const letter = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'letter', customerId: 'C300', words: 12, at: '2026-11-28T10:00:00Z' });
+    expect(letter.body).toMatchObject({ outcome: 'proceed', respondAfter: '2026-12-04T09:00:00.000Z', wordLimit: { limit: 20, words: 12, exceeded: false } });
+
+    const call = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '07700900300', at: '2026-11-26T10:30:00Z' });
+    expect(call.body).toMatchObject({ outcome: 'deflect', reasons: ['written-only'], breach: true });
+    const visit = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'visit', customerId: 'C300', at: '2026-11-26T10:30:00Z' });
+    expect(visit.body).toMatchObject({ outcome: 'deflect', reasons: ['written-only'] });
+    const gas = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'email', from: 'wren@example.org', text: 'I can smell gas in the hallway', at: '2026-11-25T10:00:00Z' });
+    expect(gas.body.outcome).toBe('emergency');
+  });
+
+  it('answers a household number as ambiguous and an unknown one as unidentified', async () => {
+    await request(h.app).put('/v1/customers/C401').set(auth('tess')).send({ name: 'Ann House', phones: ['01632 960401'], emails: [], needs: [] }).expect(201);
+    await request(h.app).put('/v1/customers/C402').set(auth('tess')).send({ name: 'Bob House', phones: ['+44 1632 960401'], emails: [], needs: [] }).expect(201);
+    const shared = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '01632960401' });
+    expect(shared.body).toMatchObject({ outcome: 'proceed', reasons: ['ambiguous-identity'] });
+    const unknown = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '01632960999' });
+    expect(unknown.body.reasons).toEqual(['unidentified']);
+    const withheld = await request(h.app).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: 'anonymous' });
+    expect(withheld.body.reasons).toEqual(['unidentified']);
+  });
+});
+
 describe('contacts, responses and errors', () => {
   it('records a response and lists contacts newest first (tenancy specialist only)', async () => {
     const res = await request(h.app).post('/v1/customers/C123/responses').set(auth('tess')).send({ reference: 'RESP-1', respondedAt: '2026-11-20T10:00:00Z', summary: 'Answered about the fence', contactIds: ['M1'] });
