@@ -11,7 +11,11 @@ import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { logger, setLogLevel, type Logger } from '../config/logger';
 import { composeGateway } from '../gateway/compose';
-import { closeConnection, createStoreConnection, type RedisConnection } from '../store/connections';
+import { buildMonthlyReport, reportToCsv } from '../gateway/report-routes';
+import { ReportAuditStore } from '../gateway/report-store';
+import { createStore } from '../store';
+import { closeLifecycleQueues, createLifecycleQueues, lifecycleTransitionHook, startLifecycleWorkers } from '../workers/lifecycle';
+import { closeConnection, createQueueConnection, createStoreConnection, type RedisConnection } from '../store/connections';
 import type { RedisTarget } from '../store/redis-target';
 import { EmbeddedRedisError, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 
@@ -80,7 +84,17 @@ export function parseArgs(argv: readonly string[]): { roles: RoleName[] } {
  * connections (server-sent events) that would not.
  */
 export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
-  const composed = composeGateway({ config: ctx.config, logger: ctx.logger, target: ctx.redisTarget, redis: ctx.redis });
+  // Producers only: approving a restriction queues its letter; the worker role sends it.
+  const queueConnection = createQueueConnection(ctx.redisTarget, { name: 'gateway-queues' });
+  const lifecycle = createLifecycleQueues(queueConnection, (e) => ctx.logger.warn('lifecycle queue error', { error: e.message }));
+  const composed = composeGateway({
+    config: ctx.config,
+    logger: ctx.logger,
+    target: ctx.redisTarget,
+    redis: ctx.redis,
+    onTransition: lifecycleTransitionHook(lifecycle, { logger: ctx.logger }),
+    dashboardQueues: [lifecycle.notifications, lifecycle.lifecycle],
+  });
   const server: Server = createServer(composed.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -103,8 +117,28 @@ export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
         });
       });
       await composed.close();
+      await closeLifecycleQueues(lifecycle);
+      await closeConnection(queueConnection);
     },
   };
+}
+
+/** Starts the BullMQ workers: lifecycle letters, reminders, expiry, breaches and the monthly report. */
+export async function startWorkers(ctx: RoleContext): Promise<RunningRole> {
+  const store = createStore(ctx.redis);
+  const audits = new ReportAuditStore(ctx.redis);
+  const lifecycle = await startLifecycleWorkers({
+    config: ctx.config,
+    logger: ctx.logger,
+    target: ctx.redisTarget,
+    redis: ctx.redis,
+    store,
+    monthlyReport: async (month) => {
+      const report = await buildMonthlyReport({ store, audits, timeZone: ctx.config.timeZone, sampleSize: ctx.config.auditSampleSize, now: () => new Date() }, month);
+      return { report, csv: reportToCsv(report) };
+    },
+  });
+  return { stop: lifecycle.stop };
 }
 
 /** A role nobody has wired yet: says so and does nothing, so `--role all` still starts the others. */
@@ -124,7 +158,7 @@ function notWiredYet(name: RoleName): RoleStarter {
 const starters = new Map<RoleName, RoleStarter>([
   ['gateway', startGateway],
   ['smtp', notWiredYet('smtp')],
-  ['worker', notWiredYet('worker')],
+  ['worker', startWorkers],
 ]);
 
 /** Sets (or replaces) how a role starts. */

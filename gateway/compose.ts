@@ -27,6 +27,7 @@ import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
 import { createVoiceRouter } from './voice-routes';
+import { mountQueuesDashboard } from './queues-dashboard';
 
 /** Organisation-wide settings for `decide`, from the configuration. */
 export function decisionSettings(config: Config): DecisionSettings {
@@ -52,8 +53,10 @@ export interface GatewayOptions {
   redis: RedisConnection;
   /** The clock; tests pin it. */
   now?: () => Date;
-  /** Called after each saved lifecycle transition (notifications, reminders). */
+  /** Called after each saved lifecycle transition: bin/ passes the hook that queues the customer's letter. */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
+  /** The queues shown on the admin dashboard at /admin/queues (the workers' queues, opened by bin/). */
+  dashboardQueues?: Parameters<typeof mountQueuesDashboard>[1]['queues'];
   /** Server-sent events heartbeat; default 15 s. */
   heartbeatMs?: number;
   /** Authentication-failure limit; default 20 a minute per address. */
@@ -108,6 +111,11 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     resolveToken: (token) => store.staff.resolveToken(token),
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
     mount: (a, kit) => {
+      mountQueuesDashboard(a, {
+        queues: options.dashboardQueues ?? [],
+        auth: kit.auth,
+        requireRole: kit.requireRole,
+      });
       events = createEventsRouter({ subscriber, authenticate: kit.auth, logger, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) });
       a.use('/console', createConsoleRouter({ authenticate: kit.auth, timeZone: config.timeZone, now }));
       a.use('/v1/events', events);

@@ -61,6 +61,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     if (expired) {
       await store.restrictions.save(expired, r.history.length);
       await deps.audit('system', 'restriction.expire', expired);
+      await deps.onTransition?.(r, expired, 'expire');
       return expired;
     }
     return r;
