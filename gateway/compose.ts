@@ -4,6 +4,7 @@
  * tests build exactly the same app over their own redis-server.
  */
 import type { Express, Router } from 'express';
+import { BackgroundTasks } from '../channels/voice/background';
 import { RedisCallSessions } from '../channels/voice/call-session';
 import type { Config } from '../config/env';
 import { EMERGENCY_PHRASES } from '../config/emergency-phrases';
@@ -103,6 +104,10 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     ...(options.onTransition ? { onTransition: options.onTransition } : {}),
   };
 
+  // Evidence of calls is written after Twilio has its answer; shutdown waits for it (endStreams/close).
+  const background = new BackgroundTasks((task, error) =>
+    logger.error('background task failed', { task, code: (error as { code?: unknown } | undefined)?.code }),
+  );
   let events: EventsRouter | undefined;
   const app = createApp({
     config,
@@ -131,7 +136,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
           audit: deps.audit,
         }),
       );
-      const voice = voiceRouter(options, settings, store, lookup, now);
+      const voice = voiceRouter(options, settings, store, lookup, now, background);
       if (voice) a.use(voice);
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
@@ -150,6 +155,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     },
     close: async () => {
       await hub.close();
+      await background.idle();
       await Promise.all([closeConnection(lookup), closeConnection(subscriber)]);
     },
   };
@@ -159,7 +165,14 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
  * The Twilio webhooks, when a Twilio auth token is configured. Without one, signatures cannot be checked,
  * so no voice route is served (a development start on embedded defaults) and the log says so.
  */
-function voiceRouter(options: GatewayOptions, settings: DecisionSettings, store: Store, lookup: RedisConnection, now: () => Date): Router | undefined {
+function voiceRouter(
+  options: GatewayOptions,
+  settings: DecisionSettings,
+  store: Store,
+  lookup: RedisConnection,
+  now: () => Date,
+  background: BackgroundTasks,
+): Router | undefined {
   const { config, logger, redis } = options;
   if (!config.twilioAuthToken) {
     logger.warn('voice webhooks disabled: TWILIO_AUTH_TOKEN is not set');
@@ -175,5 +188,6 @@ function voiceRouter(options: GatewayOptions, settings: DecisionSettings, store:
     events: redis,
     now,
     logger,
+    background,
   });
 }

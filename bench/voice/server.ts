@@ -1,0 +1,81 @@
+/**
+ * The process under load (forked by run.ts, so the load generator does not share its event loop): one
+ * express app serving both
+ * - `POST /baseline/incoming` — the baseline: one Redis GET, then a fixed TwiML string; and
+ * - `POST /voice/*` — Gatekeeper's real voice router over the real store (signature check, parameter
+ *   parsing, one HGETALL lookup, the decision, TwiML rendering, the CallSid claim, and evidence written
+ *   after the answer).
+ * Both share the same express stack, body parser and the gate's fail-fast lookup connection.
+ *
+ * Usage: node server.js <redis-url> <port> <public-url> <auth-token>
+ */
+import express from 'express';
+
+import { RedisCallSessions } from '../../channels/voice/call-session';
+import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
+import { createLogger } from '../../config/logger';
+import { createVoiceRouter } from '../../gateway/voice-routes';
+import { closeConnection, createLookupConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
+
+/** What the baseline answers: a fixed TwiML document of about the size of a real answer. */
+const BASELINE_TWIML =
+  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="/voice/status?step=route" method="POST" answerOnBridge="true">+441632960000</Dial></Response>';
+
+async function main(): Promise<void> {
+  const [redisUrl, portArg, publicUrl, authToken] = process.argv.slice(2);
+  if (!redisUrl || !portArg || !publicUrl || !authToken) throw new Error('usage: server.js <redis-url> <port> <public-url> <auth-token>');
+  const target = { kind: 'single' as const, url: redisUrl };
+  const storeConnection = createStoreConnection(target, { name: 'bench' });
+  const lookup = createLookupConnection(target, { name: 'bench' });
+  await Promise.all([waitUntilReady(storeConnection), waitUntilReady(lookup)]);
+  const store = createStore(storeConnection, { lookup });
+  const logger = createLogger('error');
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+
+  app.post('/baseline/incoming', async (_req, res) => {
+    await lookup.get('bench:baseline');
+    res.status(200).type('text/xml').send(BASELINE_TWIML);
+  });
+
+  app.use(
+    createVoiceRouter({
+      config: {
+        publicUrl,
+        twilioAuthToken: authToken,
+        emergencyNumber: '+441632960999',
+        emergencyDigit: '1',
+        voiceDefaultRoute: { kind: 'dial', number: '+441632960000' },
+        voiceLookupBudgetMs: 150,
+      },
+      settings: {
+        timeZone: 'Europe/London',
+        emergencyNumber: '+441632960999',
+        writeToAddress: 'Customer Relations, PO Box 1, London',
+        writeToEmail: 'housing@example.org',
+        repeatThreshold: 0.8,
+        emergencyPhrases: EMERGENCY_PHRASES,
+      },
+      gate: store.gate,
+      calls: new RedisCallSessions(lookup),
+      contacts: store.contacts,
+      audit: store.audit,
+      events: storeConnection,
+      logger,
+    }),
+  );
+
+  const server = app.listen(Number(portArg), '127.0.0.1', () => process.send?.('ready'));
+  server.keepAliveTimeout = 65_000;
+  process.on('SIGTERM', () => {
+    server.close();
+    void Promise.all([closeConnection(lookup), closeConnection(storeConnection)]).then(() => process.exit(0));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

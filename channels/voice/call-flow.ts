@@ -1,0 +1,347 @@
+/**
+ * The voice channel's adapter, free of HTTP: Twilio's webhook parameters in, TwiML out. It translates
+ * (parameters → contact, decision → TwiML) and hands the deciding to `rules/decide`.
+ *
+ * Following a call:
+ * 1. `incoming`: in one Redis round trip, within the lookup budget, look for an earlier answer to this
+ *    CallSid (a retry replays it) and resolve `From`; decide; render; answer. After the answer: claim the
+ *    CallSid (`SET NX`) and, if this delivery won the claim, write the evidence.
+ * 2. `gather`: the emergency digit → the emergency line, with no Redis on the way; any other key → the rest
+ *    of the call (normal route, or the deflection again).
+ * 3. `status`: a `<Dial>`/`<Enqueue>`/`<Record>` finished (→ the next step of the call's plan) or the call's own
+ *    status callback (→ the contact's final status and duration).
+ *
+ * Nothing here throws to its caller for a Redis failure or a bug in the rules: the caller always gets TwiML
+ * that offers the emergency digit and reaches a person.
+ */
+import { decide as decideContact } from '../../rules/decide';
+import type { Contact, Decision, DecisionSettings, Identification } from '../../rules/types';
+import type { ContactPatch } from '../../store/types';
+import type { BackgroundTasks } from './background';
+import { Deadline, withinBudget } from './budget';
+import { callContext } from './call-context';
+import type { CallSession, CallSessionStore, ClaimResult } from './call-session';
+import type { VoiceEvidence } from './evidence';
+import { identifyCaller, type CallerLookup } from './identify';
+import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type StatusParams, type StatusQuery } from './params';
+import {
+  renderDecision,
+  renderEmergency,
+  renderEmpty,
+  renderHangup,
+  renderMessageRecorded,
+  renderNoAnswer,
+  renderReplay,
+  renderRouteOnly,
+  renderSafeRoute,
+  renderVoicemail,
+  uncheckedDecision,
+  type VoiceRenderSettings,
+} from './twiml';
+
+/** The decision function (injectable so a test can prove that a bug in it still leaves the caller answered). */
+export type DecideFn = (contact: Contact, identification: Identification, now: Date, settings: DecisionSettings) => Decision;
+
+/** The logging the flow does; winston's logger satisfies it. Never passed a phone number. */
+export interface VoiceLogger {
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/** Voice settings from configuration. */
+export interface VoiceFlowSettings extends VoiceRenderSettings {
+  /** `VOICE_LOOKUP_BUDGET_MS`: the longest a caller waits on Redis before being put through unchecked. */
+  lookupBudgetMs: number;
+}
+
+/** What the flow works with. */
+export interface VoiceFlowDeps {
+  settings: VoiceFlowSettings;
+  decisionSettings: DecisionSettings;
+  lookup: CallerLookup;
+  sessions: CallSessionStore;
+  evidence: VoiceEvidence;
+  background: BackgroundTasks;
+  now: () => Date;
+  logger: VoiceLogger;
+  /** Default: `rules/decide`. */
+  decide?: DecideFn;
+  /** Told of every decision, with the seconds it took (metrics). */
+  onDecision?: (decision: Decision, seconds?: number) => void;
+}
+
+/** The answer to a status request: TwiML, or (for a malformed status callback, which needs none) a refusal. */
+export type StatusAnswer = { kind: 'twiml'; twiml: string } | { kind: 'invalid'; message: string };
+
+/** Dial results that mean the dialled person picked up. */
+const ANSWERED = new Set(['answered', 'completed']);
+
+/** A background read of the call's session is allowed longer than a live lookup: nobody is waiting on it. */
+const BACKGROUND_BUDGET_MS = 2000;
+
+/**
+ * Evidence writes in flight above which a call waits (within its budget) for its own evidence before being
+ * answered. Under sustained overload this turns fire-and-forget into backpressure, so the backlog — and
+ * memory — cannot grow without bound; in normal running it is never reached.
+ */
+export const EVIDENCE_BACKLOG_LIMIT = 256;
+
+/** The voice channel's webhooks as plain async functions. */
+export class VoiceCallFlow {
+  private readonly decide: DecideFn;
+  /** Rendered once: the answer of last resort must not depend on anything that can fail per request. */
+  readonly safeTwiml: string;
+
+  constructor(private readonly deps: VoiceFlowDeps) {
+    this.decide = deps.decide ?? decideContact;
+    this.safeTwiml = renderSafeRoute(deps.settings);
+  }
+
+  /** `POST /voice/incoming`. */
+  async incoming(body: unknown): Promise<string> {
+    let params;
+    try {
+      params = parseIncoming(body);
+    } catch (error) {
+      this.deps.logger.warn('voice: unusable incoming-call parameters; answering with the safe route', { code: codeOf(error) });
+      return this.safeTwiml;
+    }
+    const { CallSid: callSid } = params;
+    const started = performance.now();
+    const at = this.deps.now();
+    const deadline = new Deadline(this.deps.settings.lookupBudgetMs);
+
+    // One round trip: the caller lookup and the replay check are issued in the same tick, and the lookup
+    // connection auto-pipelines them into one write (DESIGN.md §1: one round trip per inbound decision).
+    const callerLookup = identifyCaller(this.deps.lookup, params.From, deadline);
+    const previous = await this.previousAnswer(callSid, deadline);
+    if (previous !== undefined) return previous.twiml;
+    const caller = await callerLookup;
+    if (caller.lookupFailure !== undefined) {
+      this.deps.logger.warn('voice: restriction lookup failed; call proceeds unchecked', { callSid, code: caller.lookupFailure });
+    }
+
+    let decision: Decision;
+    try {
+      const contact: Contact = { channel: 'voice', ...(caller.phone !== undefined ? { from: caller.phone } : {}) };
+      decision = this.decide(contact, caller.identification, at, this.deps.decisionSettings);
+    } catch (error) {
+      // A bug in the rules must not leave a caller unanswered: proceed unchecked, flagged, and say so loudly.
+      this.deps.logger.error('voice: decision failed; call proceeds unchecked', { callSid, error });
+      decision = uncheckedDecision();
+    }
+    this.deps.onDecision?.(decision, (performance.now() - started) / 1000);
+
+    const context = callContext(decision, caller.identification);
+    const plan = renderDecision(decision, context, this.deps.settings);
+    const session: CallSession = {
+      v: 1,
+      twiml: plan.twiml,
+      steps: plan.steps,
+      decidedAt: at.toISOString(),
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      ...(decision.customerId !== undefined ? { customerId: decision.customerId } : {}),
+      ...(decision.restrictionId !== undefined ? { restrictionId: decision.restrictionId } : {}),
+      ...(decision.routeTo !== undefined ? { routeTo: decision.routeTo } : {}),
+      ...(context.deputy !== undefined ? { deputyId: context.deputy.id } : {}),
+      ...(decision.breach !== undefined ? { breach: decision.breach } : {}),
+    };
+
+    const recorded = this.deps.background.run('record-call-decision', async () => {
+      let claim: ClaimResult | undefined;
+      try {
+        claim = await this.deps.sessions.claim(callSid, session);
+      } catch (error) {
+        // Recorded all the same: the contact and audit writes are idempotent by CallSid on their own.
+        this.deps.logger.warn('voice: could not store the call; a retry would be decided afresh', { callSid, code: codeOf(error) });
+      }
+      // Another delivery of this call claimed it first (a retry that overtook us): it records the call.
+      if (claim !== undefined && !claim.fresh) return;
+      await this.deps.evidence.recordDecision({ callSid, at, decision, ...(caller.phone !== undefined ? { from: caller.phone } : {}) });
+    });
+    if (this.deps.background.size > EVIDENCE_BACKLOG_LIMIT) {
+      // Overloaded: let the backlog drain a little before taking on more, but never hold a caller past the budget.
+      await withinBudget('evidence backlog', this.deps.settings.lookupBudgetMs, recorded).catch(() => undefined);
+    }
+    return plan.twiml;
+  }
+
+  /** The answer already given to this CallSid, if any (within the caller's budget; `undefined` on failure). */
+  private async previousAnswer(callSid: string, deadline: Deadline): Promise<CallSession | undefined> {
+    try {
+      return await deadline.run('replay check', this.deps.sessions.get(callSid));
+    } catch {
+      // The lookup that went out with it fails the same way and is logged; nothing to add here.
+      return undefined;
+    }
+  }
+
+  /** `POST /voice/gather`: the caller pressed a key (or, with `?then=route`, after the brief offer). */
+  async gather(body: unknown, query: unknown): Promise<string> {
+    const digit = this.deps.settings.emergencyDigit;
+    let params;
+    try {
+      params = parseGather(body);
+    } catch (error) {
+      this.deps.logger.warn('voice: unusable gather parameters', { code: codeOf(error) });
+      // Even a malformed request that carries the emergency digit reaches the emergency line.
+      const digits = (body as { Digits?: unknown } | null)?.Digits;
+      return digits === digit ? renderEmergency(this.deps.settings) : this.safeTwiml;
+    }
+
+    if (params.Digits === digit) {
+      const { CallSid: callSid, From: from } = params;
+      this.deps.background.run('record-call-emergency', () => this.recordEmergency(callSid, from));
+      return renderEmergency(this.deps.settings);
+    }
+
+    let then: string | undefined;
+    try {
+      then = parseGatherQuery(query).then;
+    } catch {
+      then = 'route';
+    }
+    // After the brief offer the caller is on their way to the normal route anyway; after a deflection,
+    // another key replays the call's answer (its session), offer first.
+    return then === 'route' ? renderRouteOnly(this.deps.settings) : renderReplay(this.deps.settings);
+  }
+
+  /** `POST /voice/status`. */
+  async status(body: unknown, queryInput: unknown): Promise<StatusAnswer> {
+    let query: StatusQuery;
+    let params: StatusParams;
+    try {
+      query = parseStatusQuery(queryInput);
+    } catch (error) {
+      return { kind: 'invalid', message: messageOf(error) };
+    }
+    try {
+      params = parseStatus(body);
+    } catch (error) {
+      if (query.step === undefined) return { kind: 'invalid', message: messageOf(error) };
+      // A verb's result that cannot be read: end the call politely rather than leave the caller in silence.
+      this.deps.logger.warn('voice: unusable status parameters', { code: codeOf(error), step: query.step });
+      return { kind: 'twiml', twiml: renderNoAnswer() };
+    }
+    return { kind: 'twiml', twiml: await this.step(params, query) };
+  }
+
+  /** `POST /voice/fallback`: Twilio's fallback URL, when the primary failed. Needs neither Redis nor a decision. */
+  fallback(): string {
+    this.deps.logger.warn('voice: Twilio used the fallback URL; answering with the safe route', {});
+    return this.safeTwiml;
+  }
+
+  private async step(params: StatusParams, query: StatusQuery): Promise<string> {
+    const callSid = params.CallSid;
+    const settings = this.deps.settings;
+    const at = this.deps.now();
+
+    switch (query.step) {
+      case undefined: {
+        // The call's own status callback.
+        const patch: ContactPatch = { status: params.CallStatus ?? 'unknown' };
+        const details: Record<string, string | number | boolean> = { callStatus: params.CallStatus ?? 'unknown' };
+        if (params.CallDuration !== undefined) details.durationSeconds = params.CallDuration;
+        patch.details = details;
+        this.recordProgress(callSid, at, `status-${params.CallStatus ?? 'unknown'}`, patch, details);
+        return renderEmpty();
+      }
+      case 'named':
+      case 'deputy': {
+        const answered = ANSWERED.has(params.DialCallStatus ?? '');
+        const session = await this.session(callSid, settings.lookupBudgetMs);
+        const who = query.step === 'named' ? (query.staff ?? session?.routeTo) : (session?.deputyId ?? 'deputy');
+        const details: Record<string, string | number | boolean> = { dialStatus: params.DialCallStatus ?? 'unknown' };
+        if (params.DialCallDuration !== undefined) details.talkSeconds = params.DialCallDuration;
+        if (answered && who !== undefined) details.answeredBy = who;
+        this.recordProgress(callSid, at, `dial-${query.step}`, answered && who !== undefined ? { details } : {}, details, session);
+        if (answered) return renderHangup();
+        if (query.step === 'named' && session?.steps.deputy !== undefined) return session.steps.deputy;
+        return session?.steps.voicemail ?? renderVoicemail(settings, query.staff !== undefined ? { id: query.staff } : undefined);
+      }
+      case 'route': {
+        const answered = ANSWERED.has(params.DialCallStatus ?? '') || params.QueueResult === 'bridged';
+        const details: Record<string, string | number | boolean> = {};
+        if (params.DialCallStatus !== undefined) details.dialStatus = params.DialCallStatus;
+        if (params.QueueResult !== undefined) details.queueResult = params.QueueResult;
+        if (params.QueueTime !== undefined) details.queueSeconds = params.QueueTime;
+        if (answered) details.answeredBy = 'contact-centre';
+        this.recordProgress(callSid, at, 'route', answered ? { details } : {}, details);
+        return answered ? renderHangup() : renderNoAnswer();
+      }
+      case 'voicemail': {
+        const details: Record<string, string | number | boolean> = { voicemailFor: query.staff ?? 'unknown' };
+        if (params.RecordingSid !== undefined) details.recordingSid = params.RecordingSid;
+        if (params.RecordingDuration !== undefined) details.recordingSeconds = params.RecordingDuration;
+        this.recordProgress(callSid, at, 'voicemail', { details }, details);
+        return renderMessageRecorded();
+      }
+    }
+  }
+
+  /** Reads the call's session within `budgetMs`; `undefined` when it is missing or cannot be read. */
+  private async session(callSid: string, budgetMs: number): Promise<CallSession | undefined> {
+    try {
+      return await withinBudget('call session read', budgetMs, this.deps.sessions.get(callSid));
+    } catch (error) {
+      this.deps.logger.warn('voice: could not read the call session', { callSid, code: codeOf(error) });
+      return undefined;
+    }
+  }
+
+  private recordProgress(
+    callSid: string,
+    at: Date,
+    step: string,
+    patch: ContactPatch,
+    details: Record<string, string | number | boolean>,
+    known?: CallSession,
+  ): void {
+    this.deps.background.run(`record-call-${step}`, async () => {
+      const session = known ?? (await this.session(callSid, BACKGROUND_BUDGET_MS));
+      const hasPatch = Object.keys(patch).length > 0;
+      await this.deps.evidence.recordProgress({
+        callSid,
+        customerId: session?.customerId,
+        known: session !== undefined && hasPatch,
+        at,
+        step,
+        patch,
+        details,
+      });
+    });
+  }
+
+  /** Evidence of an emergency key press: decided by the rules (with the caller's restrictions for the flags). */
+  private async recordEmergency(callSid: string, rawFrom: string): Promise<void> {
+    const at = this.deps.now();
+    const session = await this.session(callSid, BACKGROUND_BUDGET_MS);
+    const caller = await identifyCaller(this.deps.lookup, rawFrom, new Deadline(BACKGROUND_BUDGET_MS));
+    let decision: Decision;
+    try {
+      const contact: Contact = { channel: 'voice', emergency: true, ...(caller.phone !== undefined ? { from: caller.phone } : {}) };
+      decision = this.decide(contact, caller.identification, at, this.deps.decisionSettings);
+    } catch (error) {
+      this.deps.logger.error('voice: emergency decision failed; recording it plainly', { callSid, error });
+      decision = { outcome: 'emergency', reasons: ['emergency'], agentFlags: [], breach: false };
+    }
+    // The contact lives where the call was first recorded.
+    const customerId = session?.customerId ?? decision.customerId;
+    const recorded: Decision = { ...decision, outcome: 'emergency' };
+    if (customerId !== undefined) recorded.customerId = customerId;
+    if (session?.restrictionId !== undefined && recorded.restrictionId === undefined) recorded.restrictionId = session.restrictionId;
+    this.deps.onDecision?.(recorded);
+    await this.deps.evidence.recordEmergency({ callSid, at, decision: recorded, ...(caller.phone !== undefined ? { from: caller.phone } : {}) });
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : 'Invalid parameters';
+}

@@ -1,0 +1,67 @@
+/**
+ * Screen-pops: when a flagged caller's call is decided, the agent console is told at once, over Redis
+ * pub/sub (channel {@link EVENTS_CHANNEL}), so the agent who picks up sees the restriction's terms before
+ * saying hello. The event never carries a phone number: agents look the customer up by id.
+ */
+import type { Decision, Outcome, ReasonCode } from '../../rules/types';
+
+/** The pub/sub channel the gateway's server-sent events relay to agents. */
+export const EVENTS_CHANNEL = 'gk:events';
+
+/** The screen-pop event, as published (JSON). */
+export interface ScreenPopEvent {
+  type: 'screen-pop';
+  channel: 'voice';
+  /** Absent for an ambiguous or unchecked caller. */
+  customerId?: string;
+  restrictionId?: string;
+  routeTo?: string;
+  exceptionId?: string;
+  outcome: Outcome;
+  reasons: ReasonCode[];
+  agentFlags: string[];
+  /** ISO instant of the decision. */
+  at: string;
+  /** The contact id: the CallSid. */
+  contactId: string;
+}
+
+/** Publishes to Redis pub/sub; an ioredis connection satisfies it. */
+export interface EventPublisher {
+  publish(channel: string, message: string): Promise<unknown>;
+}
+
+/**
+ * Whether agents need a screen-pop for this decision: the caller has a restriction in force, or who they
+ * are (or what applies to them) could not be settled.
+ */
+export function isFlagged(decision: Decision): boolean {
+  return (
+    decision.restrictionId !== undefined ||
+    decision.reasons.includes('ambiguous-identity') ||
+    decision.reasons.includes('restriction-check-unavailable')
+  );
+}
+
+/** Builds the screen-pop event of a decision. */
+export function screenPopEvent(decision: Decision, contactId: string, at: Date): ScreenPopEvent {
+  const event: ScreenPopEvent = {
+    type: 'screen-pop',
+    channel: 'voice',
+    outcome: decision.outcome,
+    reasons: decision.reasons,
+    agentFlags: decision.agentFlags,
+    at: at.toISOString(),
+    contactId,
+  };
+  if (decision.customerId !== undefined) event.customerId = decision.customerId;
+  if (decision.restrictionId !== undefined) event.restrictionId = decision.restrictionId;
+  if (decision.routeTo !== undefined) event.routeTo = decision.routeTo;
+  if (decision.exceptionId !== undefined) event.exceptionId = decision.exceptionId;
+  return event;
+}
+
+/** Publishes a screen-pop on {@link EVENTS_CHANNEL}. */
+export async function publishScreenPop(publisher: EventPublisher, event: ScreenPopEvent): Promise<void> {
+  await publisher.publish(EVENTS_CHANNEL, JSON.stringify(event));
+}

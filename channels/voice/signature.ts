@@ -1,0 +1,140 @@
+/**
+ * Twilio request signatures (`X-Twilio-Signature`). Twilio signs the URL it requested — the public one,
+ * `https://…` — plus the sorted form parameters, with the account's auth token. Behind a TLS-terminating
+ * proxy the app itself sees `http://internal:3000/voice/incoming`, so the URL is rebuilt from the configured
+ * `PUBLIC_URL` and the request's original path and query string, never from the request's own protocol and
+ * host (which a client controls anyway).
+ *
+ * The functions are small and pure, as in twilio-node's own `webhooks.ts`; the express middleware at the
+ * bottom is a thin wrapper. The HMAC comparison itself is the twilio library's (constant time, and it tries
+ * the with/without-default-port variants Twilio may have signed).
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import twilio from 'twilio';
+
+import { VoiceConfigError } from './errors';
+
+/** The form parameters of a webhook, as express's urlencoded parser leaves them. */
+export type WebhookParams = Record<string, string | string[]>;
+
+/** `PUBLIC_URL` taken apart: `https://example.org/gatekeeper/` → origin `https://example.org`, prefix `/gatekeeper`. */
+export interface PublicBase {
+  origin: string;
+  pathPrefix: string;
+}
+
+const parsedBases = new Map<string, PublicBase>();
+
+/**
+ * Splits `PUBLIC_URL` into its origin and path prefix (without a trailing slash). Remembered per value:
+ * it is asked for on every webhook and every rendered action URL, and there is one `PUBLIC_URL`.
+ * @throws VoiceConfigError `invalid-public-url` when it is not an absolute http(s) URL.
+ */
+export function splitPublicUrl(publicUrl: string): PublicBase {
+  const known = parsedBases.get(publicUrl);
+  if (known !== undefined) return known;
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new VoiceConfigError('invalid-public-url', 'PUBLIC_URL must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new VoiceConfigError('invalid-public-url', 'PUBLIC_URL must be an absolute http(s) URL');
+  }
+  // `url.origin` drops userinfo, which Twilio does sign when it is in the configured webhook URL.
+  const auth = url.username !== '' ? `${url.username}${url.password !== '' ? `:${url.password}` : ''}@` : '';
+  const base = { origin: `${url.protocol}//${auth}${url.host}`, pathPrefix: url.pathname.replace(/\/+$/, '') };
+  if (parsedBases.size < 16) parsedBases.set(publicUrl, base);
+  return base;
+}
+
+/**
+ * The URLs Twilio may have signed for a request the app received at `originalUrl` (path plus query string,
+ * exactly as received). The first is `PUBLIC_URL` + `originalUrl`: a proxy that publishes the app under a
+ * path prefix (`https://example.org/gatekeeper`) and strips it forwards `/voice/incoming`. The second covers
+ * a proxy that forwards the prefix unchanged, so the app already sees `/gatekeeper/voice/incoming`.
+ */
+export function signedUrlCandidates(publicUrl: string, originalUrl: string): string[] {
+  const { origin, pathPrefix } = splitPublicUrl(publicUrl);
+  const path = originalUrl.startsWith('/') ? originalUrl : `/${originalUrl}`;
+  const candidates = [`${origin}${pathPrefix}${path}`];
+  if (pathPrefix !== '' && (path === pathPrefix || path.startsWith(`${pathPrefix}/`) || path.startsWith(`${pathPrefix}?`))) {
+    candidates.push(`${origin}${path}`);
+  }
+  return candidates;
+}
+
+/**
+ * The signature Twilio sends for a request to `url` with these form parameters. Used by tests and the
+ * benchmark to sign requests exactly as Twilio does.
+ */
+export function expectedSignature(authToken: string, url: string, params: WebhookParams): string {
+  return twilio.getExpectedTwilioSignature(authToken, url, params);
+}
+
+/**
+ * Whether `signature` is Twilio's signature of this request.
+ * @param input.originalUrl the path and query string the app received (express's `req.originalUrl`).
+ * @param input.params the parsed form parameters (an empty object for a request without a body).
+ */
+export function isValidTwilioSignature(input: {
+  authToken: string;
+  publicUrl: string;
+  originalUrl: string;
+  signature: string;
+  params: WebhookParams;
+}): boolean {
+  return signedUrlCandidates(input.publicUrl, input.originalUrl).some((url) => {
+    try {
+      return twilio.validateRequest(input.authToken, input.signature, url, input.params);
+    } catch {
+      // validateRequest re-parses the URL with `new URL()`; a malformed request path must fail closed.
+      return false;
+    }
+  });
+}
+
+/** Options of {@link twilioSignature}. */
+export interface TwilioSignatureOptions {
+  /** `TWILIO_AUTH_TOKEN`: the account's auth token. Required. */
+  authToken: string;
+  /** `PUBLIC_URL`: the base URL Twilio requests (scheme, host and any path prefix). Required. */
+  publicUrl: string;
+}
+
+function refuse(res: Response, status: 400 | 403, code: string, message: string): void {
+  // JSON, never TwiML: a request that cannot be shown to come from Twilio learns nothing about call routing.
+  res.status(status).json({ error: { code, message } });
+}
+
+/**
+ * Express middleware that lets only requests signed by Twilio through: a missing `X-Twilio-Signature` is
+ * answered 400 `missing-signature`, a wrong one 403 `invalid-signature`. Mount it after a urlencoded body
+ * parser, because the form parameters are part of what Twilio signs.
+ * @throws VoiceConfigError when the auth token is empty or `PUBLIC_URL` is not a URL (at start-up, not per request).
+ */
+export function twilioSignature(options: TwilioSignatureOptions): RequestHandler {
+  if (options.authToken === '') {
+    throw new VoiceConfigError('missing-auth-token', 'TWILIO_AUTH_TOKEN is required for the voice webhooks');
+  }
+  splitPublicUrl(options.publicUrl);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const signature = req.header('x-twilio-signature');
+    if (signature === undefined || signature === '') {
+      refuse(res, 400, 'missing-signature', 'The X-Twilio-Signature header is missing');
+      return;
+    }
+    const params = isParams(req.body) ? req.body : {};
+    const ok = isValidTwilioSignature({ ...options, originalUrl: req.originalUrl, signature, params });
+    if (!ok) {
+      refuse(res, 403, 'invalid-signature', 'The X-Twilio-Signature header does not match this request');
+      return;
+    }
+    next();
+  };
+}
+
+function isParams(body: unknown): body is WebhookParams {
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
+}

@@ -1,0 +1,339 @@
+/**
+ * Decision → TwiML, and nothing else: pure functions over the twilio library's `VoiceResponse` (which
+ * escapes every attribute and text node; TwiML is never built by string concatenation here).
+ *
+ * What a caller hears, by decision (DESIGN.md §3–§4, "Voice TwiML"):
+ *
+ * | decision | TwiML |
+ * |---|---|
+ * | `emergency` | `<Dial>` to `EMERGENCY_NUMBER` |
+ * | `deflect` | `<Gather numDigits="1">` offering the emergency digit, then `<Say>` the next permitted time or the written route, then `<Hangup/>` — never `<Reject>` |
+ * | `proceed` + `restriction-check-unavailable` | a short emergency `<Gather>`, then the normal route |
+ * | `proceed` + `routeTo` (named contact or one-off exception), route `enqueue` | `<Enqueue workflowSid>` with `<Task>` attributes naming the known worker |
+ * | `proceed` + `routeTo`, route `dial`/`redirect` | `<Dial>` the named contact (`<Client>` or `<Number>`); then the deputy; then voicemail for the named contact |
+ * | `proceed` otherwise | the normal route (`VOICE_DEFAULT_ROUTE`), with the flags in `<Task>` attributes when it is TaskRouter |
+ *
+ * The named-contact chain needs Twilio to come back after each `<Dial>`: each `<Dial action>` points at
+ * `/voice/status?step=…`, which answers with the next step's TwiML. Those steps are rendered here, up
+ * front, together with the first answer (a {@link CallPlan}), and kept with the call's replay record, so the
+ * follow-up webhooks need no second restriction lookup.
+ */
+import twilio from 'twilio';
+
+import type { VoiceRoute } from '../../config/env';
+import type { Decision, StaffRef } from '../../rules/types';
+import {
+  CONNECTING_EMERGENCY,
+  MESSAGE_RECORDED,
+  NO_ANSWER,
+  NO_MESSAGE_RECORDED,
+  NOT_NOW_FALLBACK,
+  NOT_THE_EMERGENCY_DIGIT,
+  emergencyOffer,
+  voicemailPrompt,
+} from './prompts';
+import { splitPublicUrl } from './signature';
+
+const { VoiceResponse } = twilio.twiml;
+type Response = InstanceType<typeof VoiceResponse>;
+
+/** Every `<Say>` speaks British English. */
+const SAY = { voice: 'Polly.Amy', language: 'en-GB' } as const;
+
+/** Seconds a deflected caller has, after the offer, to press the emergency digit. */
+const DEFLECT_GATHER_TIMEOUT_S = 4;
+/** Seconds an unchecked caller has to press the emergency digit before the normal route: brief, they are going through anyway. */
+const BRIEF_GATHER_TIMEOUT_S = 2;
+/** How long the named contact and the deputy each ring. */
+const NAMED_RING_S = 20;
+/** An emergency line is given longer to answer than anyone else. */
+const EMERGENCY_RING_S = 60;
+/** Longest voicemail, in seconds. */
+const VOICEMAIL_MAX_S = 180;
+
+/** What the renderer needs from configuration. */
+export interface VoiceRenderSettings {
+  /** `PUBLIC_URL`; its path prefix (if any) is put in front of every webhook URL in the TwiML. */
+  publicUrl: string;
+  /** `EMERGENCY_NUMBER`, E.164. */
+  emergencyNumber: string;
+  /** `EMERGENCY_DIGIT`, one keypad key. */
+  emergencyDigit: string;
+  /** `VOICE_DEFAULT_ROUTE`. */
+  defaultRoute: VoiceRoute;
+}
+
+/** What the caller's snapshot adds to a decision for rendering: the people named in it and the review date. */
+export interface CallContext {
+  /** The staff member the decision routes to (`decision.routeTo`), if the snapshot knows how to reach them. */
+  routeTo?: StaffRef;
+  /** The named contact's deputy, when the routing is by a named-contact measure that has one. */
+  deputy?: StaffRef;
+  /** Review date of the restriction that applies, for agents. */
+  reviewAt?: string;
+}
+
+/** The answer to `/voice/incoming`, with the follow-up steps the `<Dial action>`s will ask for. */
+export interface CallPlan {
+  twiml: string;
+  steps: {
+    /** Answer to `/voice/status?step=named` when the named contact did not answer. */
+    deputy?: string;
+    /** Answer when neither the named contact nor the deputy answered. */
+    voicemail?: string;
+  };
+}
+
+/** The JSON carried in `<Task>` for TaskRouter / Flex (the agent sees these as task attributes). */
+export interface TaskAttributes {
+  type: 'inbound-call';
+  outcome: Decision['outcome'];
+  reasons: Decision['reasons'];
+  agentFlags: string[];
+  customerId?: string;
+  restrictionId?: string;
+  reviewAt?: string;
+  exceptionId?: string;
+  routeTo?: string;
+  /** Known-agent routing: the TaskRouter workflow targets `task.knownWorker` (the worker's friendly name). */
+  knownWorker?: string;
+  namedContact?: { id: string; name: string };
+  deputy?: { id: string; name: string };
+}
+
+function webhook(settings: VoiceRenderSettings, path: string, query?: Record<string, string | undefined>): string {
+  const { pathPrefix } = splitPublicUrl(settings.publicUrl);
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) search.set(k, v);
+  const qs = search.toString();
+  return `${pathPrefix}${path}${qs === '' ? '' : `?${qs}`}`;
+}
+
+function offerEmergency(r: Response, settings: VoiceRenderSettings, brief: boolean): void {
+  const gather = r.gather({
+    input: ['dtmf'],
+    numDigits: 1,
+    timeout: brief ? BRIEF_GATHER_TIMEOUT_S : DEFLECT_GATHER_TIMEOUT_S,
+    action: brief ? webhook(settings, '/voice/gather', { then: 'route' }) : webhook(settings, '/voice/gather'),
+    method: 'POST',
+  });
+  gather.say(SAY, emergencyOffer(settings.emergencyDigit));
+}
+
+/** Builds the `<Task>` attributes for a decision. Exported for tests and for the agent console's reuse. */
+export function taskAttributes(decision: Decision, context: CallContext = {}): TaskAttributes {
+  const attrs: TaskAttributes = {
+    type: 'inbound-call',
+    outcome: decision.outcome,
+    reasons: decision.reasons,
+    agentFlags: decision.agentFlags,
+  };
+  if (decision.customerId !== undefined) attrs.customerId = decision.customerId;
+  if (decision.restrictionId !== undefined) attrs.restrictionId = decision.restrictionId;
+  if (context.reviewAt !== undefined) attrs.reviewAt = context.reviewAt;
+  if (decision.exceptionId !== undefined) attrs.exceptionId = decision.exceptionId;
+  if (decision.routeTo !== undefined) {
+    attrs.routeTo = decision.routeTo;
+    const who = context.routeTo;
+    attrs.knownWorker = who?.clientIdentity ?? decision.routeTo;
+    attrs.namedContact = { id: decision.routeTo, name: who?.name ?? decision.routeTo };
+  }
+  if (context.deputy !== undefined) attrs.deputy = { id: context.deputy.id, name: context.deputy.name };
+  return attrs;
+}
+
+/** Appends the normal route; `decision` (when known) travels to TaskRouter as task attributes. */
+function appendRoute(r: Response, settings: VoiceRenderSettings, decision: Decision, context: CallContext): void {
+  const route = settings.defaultRoute;
+  switch (route.kind) {
+    case 'dial':
+      r.dial({ action: webhook(settings, '/voice/status', { step: 'route' }), method: 'POST', answerOnBridge: true }, route.number);
+      return;
+    case 'enqueue': {
+      const enqueue = r.enqueue({ workflowSid: route.workflowSid, action: webhook(settings, '/voice/status', { step: 'route' }), method: 'POST' });
+      enqueue.task(JSON.stringify(taskAttributes(decision, context)));
+      return;
+    }
+    case 'redirect':
+      // Control passes to another TwiML application; it cannot carry our flags, the screen-pop does.
+      r.redirect({ method: 'POST' }, route.url);
+      return;
+  }
+}
+
+/** `<Dial>` one staff member: their Twilio Client identity in preference to their number. */
+function dialStaff(r: Response, settings: VoiceRenderSettings, who: StaffRef, step: 'named' | 'deputy', namedId: string): boolean {
+  if (who.clientIdentity === undefined && who.phone === undefined) return false;
+  const dial = r.dial({
+    action: webhook(settings, '/voice/status', { step, staff: namedId }),
+    method: 'POST',
+    timeout: NAMED_RING_S,
+    answerOnBridge: true,
+  });
+  if (who.clientIdentity !== undefined) dial.client(who.clientIdentity);
+  else if (who.phone !== undefined) dial.number(who.phone);
+  return true;
+}
+
+function reachable(who: StaffRef | undefined): who is StaffRef {
+  return who !== undefined && (who.clientIdentity !== undefined || who.phone !== undefined);
+}
+
+/**
+ * Voicemail for a named contact who (with their deputy) did not answer. Pure in the staff id and name, so
+ * `/voice/status` can render it even when the call's plan cannot be read back.
+ */
+export function renderVoicemail(settings: VoiceRenderSettings, staff: { id: string; name?: string } | undefined): string {
+  const r = new VoiceResponse();
+  r.say(SAY, voicemailPrompt(staff?.name));
+  r.record({
+    action: webhook(settings, '/voice/status', { step: 'voicemail', staff: staff?.id }),
+    method: 'POST',
+    maxLength: VOICEMAIL_MAX_S,
+    playBeep: true,
+    finishOnKey: '#',
+    trim: 'trim-silence',
+  });
+  // Reached only when nothing was recorded (Twilio then skips the action and reads on).
+  r.say(SAY, NO_MESSAGE_RECORDED);
+  r.hangup();
+  return r.toString();
+}
+
+/**
+ * Answers that depend on the settings alone, rendered once per settings object: most calls (unrestricted
+ * and unknown callers on a dial or redirect route) hear one of these, and building XML is the costliest
+ * pure step of the hot path.
+ */
+const constantAnswers = new WeakMap<VoiceRenderSettings, Map<string, string>>();
+
+function once(settings: VoiceRenderSettings, name: string, render: () => string): string {
+  let answers = constantAnswers.get(settings);
+  if (answers === undefined) {
+    answers = new Map();
+    constantAnswers.set(settings, answers);
+  }
+  let twiml = answers.get(name);
+  if (twiml === undefined) {
+    twiml = render();
+    answers.set(name, twiml);
+  }
+  return twiml;
+}
+
+/** The emergency line: `<Dial>` to `EMERGENCY_NUMBER`. Needs nothing but configuration. */
+export function renderEmergency(settings: VoiceRenderSettings): string {
+  return once(settings, 'emergency', () => {
+    const r = new VoiceResponse();
+    r.say(SAY, CONNECTING_EMERGENCY);
+    r.dial({ timeout: EMERGENCY_RING_S }, settings.emergencyNumber);
+    return r.toString();
+  });
+}
+
+/** A decision that stands in when the real one could not be made (Redis down, a bug, bad parameters). */
+export function uncheckedDecision(): Decision {
+  return {
+    outcome: 'proceed',
+    reasons: ['restriction-check-unavailable'],
+    agentFlags: ['Restriction check unavailable — follow the normal process and check the record'],
+    breach: false,
+  };
+}
+
+/**
+ * The answer that needs no Redis and no decision: the emergency offer, then the normal route flagged
+ * `restriction-check-unavailable`. Used for Twilio's fallback URL and whenever anything goes wrong.
+ */
+export function renderSafeRoute(settings: VoiceRenderSettings): string {
+  const r = new VoiceResponse();
+  offerEmergency(r, settings, true);
+  appendRoute(r, settings, uncheckedDecision(), {});
+  return r.toString();
+}
+
+/** The normal route alone (after a non-emergency key on the brief offer), flagged as unchecked. */
+export function renderRouteOnly(settings: VoiceRenderSettings): string {
+  const r = new VoiceResponse();
+  appendRoute(r, settings, uncheckedDecision(), {});
+  return r.toString();
+}
+
+/** After a key that is not the emergency digit on a deflection: say so, then hear the call's answer again. */
+export function renderReplay(settings: VoiceRenderSettings): string {
+  const r = new VoiceResponse();
+  r.say(SAY, NOT_THE_EMERGENCY_DIGIT);
+  r.redirect({ method: 'POST' }, webhook(settings, '/voice/incoming'));
+  return r.toString();
+}
+
+/** Ends the call politely after a step that reached nobody. */
+export function renderNoAnswer(): string {
+  const r = new VoiceResponse();
+  r.say(SAY, NO_ANSWER);
+  r.hangup();
+  return r.toString();
+}
+
+/** Ends the call after a recorded voicemail. */
+export function renderMessageRecorded(): string {
+  const r = new VoiceResponse();
+  r.say(SAY, MESSAGE_RECORDED);
+  r.hangup();
+  return r.toString();
+}
+
+/** Ends the call (after a conversation that happened). */
+export function renderHangup(): string {
+  const r = new VoiceResponse();
+  r.hangup();
+  return r.toString();
+}
+
+/** An empty `<Response/>`: the acknowledgement of a status callback. */
+export function renderEmpty(): string {
+  return new VoiceResponse().toString();
+}
+
+/**
+ * Renders a decision as the answer to `/voice/incoming`, with the named-contact follow-up steps.
+ * @param decision from `rules/decide`.
+ * @param context who `routeTo` and the deputy are, and the review date (from the caller's snapshot).
+ */
+export function renderDecision(decision: Decision, context: CallContext, settings: VoiceRenderSettings): CallPlan {
+  if (decision.outcome === 'emergency') return { twiml: renderEmergency(settings), steps: {} };
+
+  const r = new VoiceResponse();
+  if (decision.outcome === 'deflect') {
+    offerEmergency(r, settings, false);
+    r.say(SAY, decision.customerMessage ?? NOT_NOW_FALLBACK);
+    r.hangup();
+    return { twiml: r.toString(), steps: {} };
+  }
+
+  if (decision.reasons.includes('restriction-check-unavailable')) {
+    offerEmergency(r, settings, true);
+    appendRoute(r, settings, decision, context);
+    return { twiml: r.toString(), steps: {} };
+  }
+
+  const named = decision.routeTo;
+  // TaskRouter finds the named worker itself (known-agent routing); a <Dial> chain is for the other routes.
+  if (named !== undefined && settings.defaultRoute.kind !== 'enqueue' && reachable(context.routeTo)) {
+    dialStaff(r, settings, context.routeTo, 'named', named);
+    const steps: CallPlan['steps'] = { voicemail: renderVoicemail(settings, { id: named, name: context.routeTo.name }) };
+    if (reachable(context.deputy)) {
+      const d = new VoiceResponse();
+      dialStaff(d, settings, context.deputy, 'deputy', named);
+      steps.deputy = d.toString();
+    }
+    return { twiml: r.toString(), steps };
+  }
+
+  if (settings.defaultRoute.kind !== 'enqueue') {
+    // A dial or redirect route carries nothing of the decision: the same answer for every such call.
+    return { twiml: once(settings, 'route', () => renderRouteOnly(settings)), steps: {} };
+  }
+  appendRoute(r, settings, decision, context);
+  return { twiml: r.toString(), steps: {} };
+}

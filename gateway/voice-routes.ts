@@ -1,0 +1,162 @@
+/**
+ * The Twilio voice webhooks (DESIGN.md §4): `POST /voice/incoming`, `/voice/gather`, `/voice/status` and
+ * `/voice/fallback`. HTTP only — parsing the form, checking the signature, sending TwiML; what a call hears
+ * is `channels/voice/`'s business.
+ *
+ * Two promises hold for every request that carries a valid Twilio signature:
+ * - the answer is `200 text/xml` TwiML — never a 5xx, whatever fails (Redis, the rules, a bug here): the
+ *   last resort is the static safe answer (emergency offer, then the normal route);
+ * - nothing slow stands between the request and the answer: Redis is asked within the lookup budget, and
+ *   evidence is written after the answer has gone.
+ * A request without a valid signature gets a JSON error (400 `missing-signature`, 403 `invalid-signature`)
+ * and no TwiML at all.
+ */
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+
+import type { Config } from '../config/env';
+import { requireTwilioToken } from '../config/env';
+import { logger as defaultLogger } from '../config/logger';
+import type { DecisionSettings } from '../rules/types';
+import { BackgroundTasks } from '../channels/voice/background';
+import { VoiceCallFlow, type DecideFn, type VoiceLogger } from '../channels/voice/call-flow';
+import type { CallSessionStore } from '../channels/voice/call-session';
+import { VoiceEvidence, type AuditRecorder, type ContactRecorder } from '../channels/voice/evidence';
+import type { CallerLookup } from '../channels/voice/identify';
+import type { EventPublisher } from '../channels/voice/screen-pop';
+import { twilioSignature } from '../channels/voice/signature';
+import { recordDecision } from './metrics';
+
+/** The configuration the voice webhooks read. */
+export type VoiceRouteConfig = Pick<
+  Config,
+  'publicUrl' | 'twilioAuthToken' | 'emergencyNumber' | 'emergencyDigit' | 'voiceDefaultRoute' | 'voiceLookupBudgetMs'
+>;
+
+/** What {@link createVoiceRouter} needs, injected so tests and the process entry point wire the same code. */
+export interface VoiceRouterDeps {
+  config: VoiceRouteConfig;
+  /** Organisation-wide decision settings (time zone, written route, emergency phrases). */
+  settings: DecisionSettings;
+  /** Resolves a caller's number: store/ `GateRepository` on the fail-fast lookup connection. */
+  gate: CallerLookup;
+  /** One record per CallSid: `RedisCallSessions` on the lookup connection. */
+  calls: CallSessionStore;
+  contacts: ContactRecorder;
+  audit: AuditRecorder;
+  /** Redis pub/sub for screen-pops (any ioredis connection not in subscriber mode). */
+  events: EventPublisher;
+  /** Default `() => new Date()`. */
+  now?: () => Date;
+  /** Default: the process logger (which redacts numbers; none are passed to it anyway). */
+  logger?: VoiceLogger;
+  /** Where after-the-answer work runs; pass one to wait for it (`idle()`) at shutdown or in tests. */
+  background?: BackgroundTasks;
+  /** Default: `rules/decide`. */
+  decide?: DecideFn;
+}
+
+/** Marks a request whose signature was verified, so an error after that point still answers TwiML. */
+const VERIFIED = 'twilioVerified';
+
+/**
+ * Sends TwiML. Written out with `end` rather than `send`: a webhook answer is never cached or revalidated,
+ * so express's ETag (a hash of every answer) would be pure cost on the hot path.
+ */
+function sendTwiml(res: Response, twiml: string): void {
+  res
+    .status(200)
+    .set({ 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(twiml)) })
+    .end(twiml);
+}
+
+/**
+ * Builds the router for `/voice/*`. Mount it at the application root (`app.use(createVoiceRouter(deps))`);
+ * its body parser and signature check apply under `/voice` only.
+ * @throws ConfigError when `TWILIO_AUTH_TOKEN` is unset; VoiceConfigError when `PUBLIC_URL` is unusable.
+ */
+export function createVoiceRouter(deps: VoiceRouterDeps): Router {
+  const log = deps.logger ?? defaultLogger;
+  const background =
+    deps.background ??
+    new BackgroundTasks((task, error) => log.error('voice: background task failed', { task, code: (error as { code?: unknown })?.code, error }));
+  const flow = new VoiceCallFlow({
+    settings: {
+      publicUrl: deps.config.publicUrl,
+      emergencyNumber: deps.config.emergencyNumber,
+      emergencyDigit: deps.config.emergencyDigit,
+      defaultRoute: deps.config.voiceDefaultRoute,
+      lookupBudgetMs: deps.config.voiceLookupBudgetMs,
+    },
+    decisionSettings: deps.settings,
+    lookup: deps.gate,
+    sessions: deps.calls,
+    evidence: new VoiceEvidence({ contacts: deps.contacts, audit: deps.audit, events: deps.events }),
+    background,
+    now: deps.now ?? (() => new Date()),
+    logger: log,
+    ...(deps.decide !== undefined ? { decide: deps.decide } : {}),
+    onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
+  });
+
+  const router = Router();
+  router.use(
+    '/voice',
+    // Twilio posts small forms; a large body is not Twilio.
+    express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
+    twilioSignature({ authToken: requireTwilioToken(deps.config), publicUrl: deps.config.publicUrl }),
+    ((_req, res, next) => {
+      res.locals[VERIFIED] = true;
+      next();
+    }) satisfies RequestHandler,
+  );
+
+  /** Runs a TwiML handler; anything it throws still gets the safe answer, never a 5xx. */
+  const twimlRoute =
+    (name: string, handle: (req: Request) => Promise<string> | string): RequestHandler =>
+    async (req, res) => {
+      let twiml: string;
+      try {
+        twiml = await handle(req);
+      } catch (error) {
+        log.error('voice: webhook failed; answering with the safe route', { route: name, error });
+        twiml = flow.safeTwiml;
+      }
+      sendTwiml(res, twiml);
+    };
+
+  router.post('/voice/incoming', twimlRoute('incoming', (req) => flow.incoming(req.body)));
+  router.post('/voice/gather', twimlRoute('gather', (req) => flow.gather(req.body, req.query)));
+  router.post('/voice/fallback', twimlRoute('fallback', () => flow.fallback()));
+  router.post('/voice/status', async (req, res) => {
+    try {
+      const answer = await flow.status(req.body, req.query);
+      if (answer.kind === 'invalid') {
+        res.status(400).json({ error: { code: 'invalid-params', message: answer.message } });
+        return;
+      }
+      sendTwiml(res, answer.twiml);
+    } catch (error) {
+      log.error('voice: status webhook failed', { route: 'status', error });
+      sendTwiml(res, flow.safeTwiml);
+    }
+  });
+
+  const onError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (res.locals[VERIFIED] === true) {
+      log.error('voice: webhook failed; answering with the safe route', { error });
+      sendTwiml(res, flow.safeTwiml);
+      return;
+    }
+    // Before the signature check: the body could not be read (malformed, too large), so it cannot be Twilio's.
+    const status = (error as { status?: unknown }).status;
+    res
+      .status(typeof status === 'number' && status >= 400 && status < 500 ? status : 400)
+      .json({ error: { code: 'invalid-body', message: 'The request body could not be read as a Twilio webhook form' } });
+  };
+  router.use('/voice', onError);
+  return router;
+}
