@@ -1,0 +1,53 @@
+/**
+ * The ingest side of written contact, for the `smtp` and `gateway` roles: the durable raw-message store
+ * and the `process-message` producer behind one {@link EmailIngest} door, and the SMTP listener over it.
+ * The HTTP route (`POST /inbound/email`) is gateway/inbound-routes.ts over the same door.
+ */
+import { createEmailIngest, type EmailIngest } from '../channels/email/ingest';
+import { startSmtpListener, type SmtpListener } from '../channels/email/smtp-listener';
+import type { Config } from '../config/env';
+import type { Logger } from '../config/logger';
+import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
+import { RawMessageStore } from '../store/raw-messages';
+import type { RedisTarget } from '../store/redis-target';
+import { createProcessMessageQueue, type ProcessMessageJobData } from './process-message-queue';
+import type { Queue } from 'bullmq';
+
+/** The ingest door and what it holds open. */
+export interface EmailIngestion {
+  ingest: EmailIngest;
+  raw: RawMessageStore;
+  /** The `process-message` queue (for the dashboard). */
+  queue: Queue<ProcessMessageJobData>;
+  /** Closes the queue and its connection (not the store connection passed in). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the ingest door.
+ * @param options configuration, Redis target (for the fail-fast queue connection) and the store connection
+ */
+export function createEmailIngestion(options: { config: Pick<Config, 'rawRetentionDays'>; target: RedisTarget; redis: RedisConnection; logger: Logger }): EmailIngestion {
+  const queueConnection = createQueueConnection(options.target, { name: 'ingest' });
+  const queue = createProcessMessageQueue(queueConnection, (err) => options.logger.debug('ingest queue connection error', { err: err.message }));
+  const raw = new RawMessageStore(options.redis, queue, { retentionDays: options.config.rawRetentionDays });
+  return {
+    ingest: createEmailIngest(raw),
+    raw,
+    queue,
+    async close() {
+      await queue.close();
+      await closeConnection(queueConnection);
+    },
+  };
+}
+
+/**
+ * Starts the SMTP listener on `SMTP_PORT` over an ingest door.
+ * @param config port, domains and size limit
+ * @param ingest the door
+ * @param logger the logger
+ */
+export function startSmtpRole(config: Pick<Config, 'smtpPort' | 'smtpDomains' | 'maxMessageBytes'>, ingest: EmailIngest, logger: Logger): Promise<SmtpListener> {
+  return startSmtpListener({ port: config.smtpPort, domains: config.smtpDomains, maxMessageBytes: config.maxMessageBytes, ingest, logger });
+}
