@@ -14,8 +14,10 @@ import { composeGateway } from '../gateway/compose';
 import { buildMonthlyReport, reportToCsv } from '../gateway/report-routes';
 import { ReportAuditStore } from '../gateway/report-store';
 import { createStore } from '../store';
-import { closeLifecycleQueues, createLifecycleQueues, lifecycleTransitionHook, startLifecycleWorkers } from '../workers/lifecycle';
-import { closeConnection, createQueueConnection, createStoreConnection, type RedisConnection } from '../store/connections';
+import { createEmailIngestion, startEmailWorkers, startSmtpRole } from '../workers';
+import { startLifecycleWorkers } from '../workers/lifecycle';
+import { gatewayWiring } from './wiring';
+import { closeConnection, createStoreConnection, type RedisConnection } from '../store/connections';
 import type { RedisTarget } from '../store/redis-target';
 import { EmbeddedRedisError, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 
@@ -84,17 +86,9 @@ export function parseArgs(argv: readonly string[]): { roles: RoleName[] } {
  * connections (server-sent events) that would not.
  */
 export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
-  // Producers only: approving a restriction queues its letter; the worker role sends it.
-  const queueConnection = createQueueConnection(ctx.redisTarget, { name: 'gateway-queues' });
-  const lifecycle = createLifecycleQueues(queueConnection, (e) => ctx.logger.warn('lifecycle queue error', { error: e.message }));
-  const composed = composeGateway({
-    config: ctx.config,
-    logger: ctx.logger,
-    target: ctx.redisTarget,
-    redis: ctx.redis,
-    onTransition: lifecycleTransitionHook(lifecycle, { logger: ctx.logger }),
-    dashboardQueues: [lifecycle.notifications, lifecycle.lifecycle],
-  });
+  // Producers only: approving a restriction queues its letter, /inbound/email queues its processing.
+  const wiring = gatewayWiring({ config: ctx.config, logger: ctx.logger, target: ctx.redisTarget, redis: ctx.redis });
+  const composed = composeGateway({ config: ctx.config, logger: ctx.logger, target: ctx.redisTarget, redis: ctx.redis, ...wiring });
   const server: Server = createServer(composed.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,15 +111,31 @@ export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
         });
       });
       await composed.close();
-      await closeLifecycleQueues(lifecycle);
-      await closeConnection(queueConnection);
+      await wiring.close();
     },
   };
 }
 
-/** Starts the BullMQ workers: lifecycle letters, reminders, expiry, breaches and the monthly report. */
+/** Starts the SMTP listener on `SMTP_PORT`: 250 only once a message is stored and queued. */
+export async function startSmtp(ctx: RoleContext): Promise<RunningRole> {
+  const ingestion = createEmailIngestion({ config: ctx.config, target: ctx.redisTarget, redis: ctx.redis, logger: ctx.logger });
+  const listener = await startSmtpRole(ctx.config, ingestion.ingest, ctx.logger);
+  return {
+    urls: { smtp: `smtp://localhost:${listener.port}` },
+    stop: async () => {
+      await listener.close();
+      await ingestion.close();
+    },
+  };
+}
+
+/**
+ * Starts the BullMQ workers: written contact (processing, forwarding, digests, acknowledgements) and the
+ * lifecycle (letters, reminders, expiry, breaches, the monthly report).
+ */
 export async function startWorkers(ctx: RoleContext): Promise<RunningRole> {
   const store = createStore(ctx.redis);
+  const email = await startEmailWorkers({ config: ctx.config, logger: ctx.logger, target: ctx.redisTarget, redis: ctx.redis, store });
   const audits = new ReportAuditStore(ctx.redis);
   const lifecycle = await startLifecycleWorkers({
     config: ctx.config,
@@ -138,26 +148,17 @@ export async function startWorkers(ctx: RoleContext): Promise<RunningRole> {
       return { report, csv: reportToCsv(report) };
     },
   });
-  return { stop: lifecycle.stop };
-}
-
-/** A role nobody has wired yet: says so and does nothing, so `--role all` still starts the others. */
-function notWiredYet(name: RoleName): RoleStarter {
-  return async (ctx) => {
-    ctx.logger.warn(`the ${name} role is not wired yet`, { role: name });
-    return { stop: async () => undefined };
+  return {
+    stop: async () => {
+      await Promise.all([email.stop(), lifecycle.stop()]);
+    },
   };
 }
 
-/**
- * The roles and how to start them.
- * LEAD: replace the gateway's `resolveToken` with the staff repository's token lookup and pass the routers as
- * `mount`; replace the smtp and worker placeholders with the SMTP listener and the BullMQ workers
- * (or call `registerRole` from a wiring module imported here).
- */
+/** The roles and how to start them (`--role`; `all` starts every one in this process). */
 const starters = new Map<RoleName, RoleStarter>([
   ['gateway', startGateway],
-  ['smtp', notWiredYet('smtp')],
+  ['smtp', startSmtp],
   ['worker', startWorkers],
 ]);
 

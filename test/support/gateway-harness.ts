@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../config/env';
 import { createLogger } from '../../config/logger';
+import { gatewayWiring } from '../../bin/wiring';
 import { composeGateway, type ComposedGateway } from '../../gateway/compose';
 import { closeConnection, createStoreConnection, type RedisConnection } from '../../store/connections';
 import type { Role } from '../../rules/types';
@@ -42,7 +43,9 @@ export async function startGateway(env: Record<string, string> = {}, nowIso = '2
   });
   const connection = createStoreConnection({ kind: 'single', url: redis.url });
   let now = new Date(nowIso);
+  const wiring = gatewayWiring({ config, logger: createLogger('error'), target: { kind: 'single', url: redis.url }, redis: connection });
   const gateway = composeGateway({
+    ...wiring,
     config,
     logger: createLogger('error'),
     target: { kind: 'single', url: redis.url },
@@ -72,6 +75,7 @@ export async function startGateway(env: Record<string, string> = {}, nowIso = '2
     },
     close: async () => {
       await gateway.close();
+      await wiring.close();
       await closeConnection(connection);
       await redis.stop();
     },

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { loadConfig } from '../../config/env';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
+import { gatewayWiring } from '../../bin/wiring';
 import { composeGateway } from '../../gateway/compose';
 import type { EventsRouter } from '../../gateway/events-routes';
 import type { Customer, DecisionSettings, Staff } from '../../rules/types';
@@ -83,7 +84,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REPEAT_THRESHOLD: String(SETTINGS.repeatThreshold),
     AUDIT_SAMPLE_SIZE: String(options.sampleSize ?? 5),
   });
+  const wiring = gatewayWiring({ config, logger: createLogger('silent'), target, redis: connection });
   const composed = composeGateway({
+    ...wiring,
     config,
     logger: createLogger('silent'),
     target,
@@ -118,6 +121,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await composed.close();
+      await wiring.close();
       await closeConnection(connection);
       await redis.stop();
     },
