@@ -96,12 +96,37 @@ function isCutMarker(lines: readonly string[], i: number, authoredAbove: boolean
  * @returns the number of words the sender wrote (0 or more)
  */
 export function countWords(text: string): number {
-  const authored = authoredText(text);
+  let count = 0;
+  // Whitespace always ends a word (and a hyphen join), so counting chunk by chunk is exact. Most chunks are
+  // plain words with at most some punctuation around them, counted without the segmenter: V8's
+  // Intl.Segmenter costs microseconds per segment (about 15 ms for a 10 KB letter), so it only sees the
+  // chunks that need its rules (hyphens, other scripts, emoji, numbers with separators).
+  for (const chunk of authoredText(text).split(/\s+/)) {
+    if (chunk === '') continue;
+    const core = chunk.replace(EDGE_PUNCTUATION, '');
+    if (core === '') {
+      if (PICTOGRAPHIC.test(chunk)) count += segmentedWords(chunk);
+    } else if (PLAIN_WORD.test(core)) {
+      count += 1;
+    } else {
+      count += segmentedWords(chunk);
+    }
+  }
+  return count;
+}
+
+/** Punctuation that is never part of a word and never joins two, stripped from a chunk's edges. */
+const EDGE_PUNCTUATION = /^[()[\]{}"“”‘,;:!?.]+|[()[\]{}"“”’,;:!?.]+$/g;
+/** A chunk the segmenter would count as exactly one word: letters and digits, or one inner apostrophe. */
+const PLAIN_WORD = /^(?:[A-Za-z0-9]+|[A-Za-z]+['’][A-Za-z]+)$/;
+
+/** Words in one whitespace-free chunk, by the Unicode rules (UAX #29), hyphenated words counting once. */
+function segmentedWords(chunk: string): number {
   let count = 0;
   // True while the previous segment was a word, or a word followed directly by a hyphen.
   let inWord = false;
   let afterHyphen = false;
-  for (const { segment, isWordLike } of wordSegmenter.segment(authored)) {
+  for (const { segment, isWordLike } of wordSegmenter.segment(chunk)) {
     if (isWordLike) {
       // "well" "-" "known": the second part continues the first word.
       if (!afterHyphen) count += 1;

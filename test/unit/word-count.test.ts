@@ -154,3 +154,39 @@ describe('countWords — properties', () => {
     );
   });
 });
+
+describe('the plain-word fast path', () => {
+  /** The Unicode rules applied to the whole text at once: what countWords must always agree with. */
+  function segmenterCount(text: string): number {
+    const words = new Intl.Segmenter('en-GB', { granularity: 'word' });
+    const hyphens = new Set(['-', '‐', '‑']);
+    let count = 0;
+    let inWord = false;
+    let afterHyphen = false;
+    for (const { segment, isWordLike } of words.segment(authoredText(text))) {
+      if (isWordLike) {
+        if (!afterHyphen) count += 1;
+        inWord = true;
+        afterHyphen = false;
+      } else if (inWord && !afterHyphen && hyphens.has(segment)) {
+        afterHyphen = true;
+      } else {
+        inWord = false;
+        afterHyphen = false;
+      }
+    }
+    return count;
+  }
+
+  it('agrees with the Unicode word rules on text mixing words, punctuation, apostrophes, hyphens and numbers', () => {
+    const token = fc.constantFrom('rent', 'Repair', "don't", 'it’s', 'well-known', '3rd', '12.5', '£40', '(note)', '"quoted"', 'end.', 'e.g.', '...', '-', '—', 'café', 'Łódź', 'x', 'A1B2', "'tis", 'rock’n’roll');
+    const space = fc.constantFrom(' ', '  ', '\n', '\t', ' \n ');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(token, space), { maxLength: 40 }), (pairs) => {
+        const text = pairs.map(([t, s]) => t + s).join('');
+        expect(countWords(text)).toBe(segmenterCount(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
