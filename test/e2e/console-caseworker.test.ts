@@ -16,7 +16,10 @@ import {
   tabThroughPage,
   type ConsolePage,
 } from '../support/browser';
-import { startTestApp, TIME_ZONE, type TestApp } from '../support/test-app';
+import { simpleParser } from 'mailparser';
+import { extractPdfText } from '../../channels/letters/pdf-text';
+import { startCaptureSmtp, type CaptureSmtp } from '../fixtures/mail/capture-smtp';
+import { PRINT_MAILBOX, startTestApp, TIME_ZONE, type TestApp } from '../support/test-app';
 
 const today = () => DateTime.now().setZone(TIME_ZONE);
 const localDate = (d: DateTime) => d.toISODate() ?? '';
@@ -29,6 +32,7 @@ describe('caseworker screens (Chromium)', () => {
   /** The latest page each person signed in on. */
   const pageOf: Record<string, Page> = {};
   let restrictionId = '';
+  let smtp: CaptureSmtp;
 
   const as = async (who: string): Promise<Page> => {
     const opened = await openPage(browser);
@@ -39,7 +43,8 @@ describe('caseworker screens (Chromium)', () => {
   };
 
   beforeAll(async () => {
-    [gk, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+    smtp = await startCaptureSmtp();
+    [gk, browser] = await Promise.all([startTestApp({ smtpRelayUrl: smtp.url }), launchBrowser()]);
     tokens.sam = await gk.addStaff({ id: 'sam', name: 'Sam Patel', email: 'sam@example.org', roles: ['staff'] });
     tokens.mgr = await gk.addStaff({ id: 'mgr', name: 'Mo Green', email: 'mo@example.org', roles: ['manager'] });
     tokens.jsmith = await gk.addStaff({ id: 'jsmith', name: 'Jo Smith', email: 'jo@example.org', roles: ['tenancy-specialist'] });
@@ -59,6 +64,7 @@ describe('caseworker screens (Chromium)', () => {
   afterAll(async () => {
     await browser?.close();
     await gk?.stop();
+    await smtp?.close();
   });
 
   it('a member of staff raises a request, with its evidence and their manager’s authorisation', async () => {
@@ -163,6 +169,20 @@ describe('caseworker screens (Chromium)', () => {
     await page.locator('#restriction-status', { hasText: 'Active' }).waitFor();
     expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('active');
     await screenshot(page, 'console-approved');
+
+    // The approval sends the customer's notification: a printable letter to the print mailbox (Cath cannot
+    // write, so no email), with every part the policy requires.
+    const [letter] = await smtp.waitFor(1, 20_000);
+    expect(letter?.rcptTo).toEqual([PRINT_MAILBOX]);
+    const parsed = await simpleParser(letter?.raw ?? Buffer.alloc(0));
+    const pdf = parsed.attachments.find((a) => a.contentType === 'application/pdf');
+    expect(pdf).toBeDefined();
+    const { text } = await extractPdfText(pdf?.content ?? Buffer.alloc(0), { maxPages: 10, timeoutMs: 20_000 });
+    for (const part of ['Cath Walker', 'Jo Smith', 'Tuesdays and Thursdays', 'appeal', 'Housing Ombudsman', '1632 960999', 'privacy', restrictionId]) {
+      expect(text).toContain(part);
+    }
+    expect(text).toMatch(/review this decision by \w+day \d{1,2} \w+ \d{4}/);
+    expect(text).toMatch(/so that we receive it by \w+day \d{1,2} \w+ \d{4}/);
 
     await page.getByRole('link', { name: 'Cath Walker (C-CW)' }).click();
     await page.locator('#customer-card').waitFor();

@@ -13,6 +13,7 @@ import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
 import { gatewayWiring } from '../../bin/wiring';
 import { composeGateway } from '../../gateway/compose';
+import { startLifecycleWorkers } from '../../workers/lifecycle';
 import type { EventsRouter } from '../../gateway/events-routes';
 import type { Customer, DecisionSettings, Staff } from '../../rules/types';
 import { closeConnection, createStoreConnection, waitUntilReady, type RedisConnection, type Store } from '../../store';
@@ -22,6 +23,7 @@ export const TIME_ZONE = 'Europe/London';
 export const TWILIO_AUTH_TOKEN = 'test-app-twilio-auth-token-0123456789';
 export const ADMIN_TOKEN = 'test-app-admin-token-0123456789abcdef';
 export const EMERGENCY_NUMBER = '+441632960999';
+export const PRINT_MAILBOX = 'print@landlord.example';
 
 export const SETTINGS: DecisionSettings = {
   timeZone: TIME_ZONE,
@@ -42,6 +44,8 @@ export interface TestAppOptions {
   heartbeatMs?: number;
   /** Which optional routers to mount besides the console, events and report. @default both */
   parts?: Array<'staff-api' | 'voice'>;
+  /** Outbound relay; with it, the lifecycle workers run (letters on approval arrive there). */
+  smtpRelayUrl?: string;
 }
 
 /** A running gateway. */
@@ -83,6 +87,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     WRITE_TO_EMAIL: SETTINGS.writeToEmail,
     REPEAT_THRESHOLD: String(SETTINGS.repeatThreshold),
     AUDIT_SAMPLE_SIZE: String(options.sampleSize ?? 5),
+    ...(options.smtpRelayUrl ? { SMTP_RELAY_URL: options.smtpRelayUrl, MAILBOX_PRINT: PRINT_MAILBOX } : {}),
   });
   const wiring = gatewayWiring({ config, logger: createLogger('silent'), target, redis: connection });
   const composed = composeGateway({
@@ -98,6 +103,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const { app, store, events } = composed;
   await events.hub.ready();
+  const lifecycle = options.smtpRelayUrl
+    ? await startLifecycleWorkers({
+        config,
+        logger: createLogger('silent'),
+        target,
+        redis: connection,
+        store,
+        registerSchedulers: false,
+        monthlyReport: async () => {
+          throw new Error('not used by the browser tests');
+        },
+      })
+    : undefined;
 
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -120,6 +138,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await composed.endStreams();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lifecycle?.stop();
       await composed.close();
       await wiring.close();
       await closeConnection(connection);
