@@ -39,6 +39,20 @@
  * | `gk:{audit}:stream` | stream | the audit log |
  * | `gk:{audit}:once:<key>` | string | idempotency guard of `appendOnce`, with a TTL |
  *
+ *
+ * Keys owned by other modules, each documented where it is built (listed here so this table is the map):
+ *
+ * | key | owner |
+ * |---|---|
+ * | `gk:raw:{<messageKey>}:body`, `:meta` | store/raw-messages.ts — raw inbound mail, TTL = retention |
+ * | `gk:{c:<id>}:mail-held:<windowMs>`, `:mail-ack`, `:mail-ack-covered` | store/raw-messages.ts — digests and the acknowledgement gate |
+ * | `gk:voice-call:<CallSid>` | channels/voice/call-session.ts — one record per call (TwiML for retries, claim), TTL 24 h |
+ * | `gk:{c:<cid>}:letters:<rid>`, `:letter-pdf:<id>`, `:letter-parts:<id>` | workers/letter-store.ts — letters sent on a restriction |
+ * | `gk:lifecycle:notice:<noticeId>` | workers/letter-store.ts — staff notices sent (reminders, escalations) |
+ * | `gk:reports:<YYYY-MM>:audits` | gateway/report-store.ts — ts-managers' audit outcomes of sampled cases |
+ * | `{gk}:<queue>:…` | BullMQ (workers/queue-prefix.ts): the hash-tagged prefix keeps each queue in one slot |
+ * | `gk:events` | pub/sub channel of screen-pops (not a key) |
+ *
  * The audit stream and its guards share the `{audit}` tag so that "append once" is one atomic script on
  * a cluster. Unmatched contacts share `{unmatched}` so that recording one stays atomic.
  */
