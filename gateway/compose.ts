@@ -23,7 +23,7 @@ import { createApp, type MountKit } from './app';
 import type { FailureLimitOptions } from './auth';
 import { createConsoleRouter } from './console-routes';
 import { createEventsRouter, type EventsRouter } from './events-routes';
-import { redisReadiness } from './health';
+import { redisReadiness, type ReadyCheck } from './health';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
@@ -112,7 +112,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
   const app = createApp({
     config,
     logger,
-    checkReady: redisReadiness(redis),
+    checkReady: gatewayReadiness(redis, lookup),
     resolveToken: (token) => store.staff.resolveToken(token),
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
     mount: (a, kit) => {
@@ -158,6 +158,20 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
       await background.idle();
       await Promise.all([closeConnection(lookup), closeConnection(subscriber)]);
     },
+  };
+}
+
+/**
+ * Ready when the store's Redis answers with `noeviction` and the gate's own fail-fast connection is
+ * connected: the two reconnect on their own schedules, and an instance whose gate cannot look callers up
+ * would answer every call unchecked.
+ */
+function gatewayReadiness(redis: RedisConnection, lookup: RedisConnection): ReadyCheck {
+  const store = redisReadiness(redis);
+  return async () => {
+    const result = await store();
+    const gate = lookup.status === 'ready' ? 'ok' : `not connected (${lookup.status})`;
+    return { ok: result.ok && gate === 'ok', checks: { ...result.checks, gate } };
   };
 }
 

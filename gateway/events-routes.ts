@@ -22,6 +22,9 @@ export const EVENTS_CHANNEL = 'gk:events';
 /** How often a comment line is sent so proxies and the browser see the stream is alive. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
+/** How long closing waits for Redis to confirm the UNSUBSCRIBE. */
+const UNSUBSCRIBE_WAIT_MS = 1000;
+
 /** A client that has this much unsent data is too slow to be useful; its stream is ended (it reconnects). */
 const MAX_BUFFERED_BYTES = 1_000_000;
 
@@ -151,10 +154,19 @@ export class EventHub {
   async close(): Promise<void> {
     this.endStreams();
     this.subscriber.off('message', this.onMessage);
+    // The subscriber waits through outages, so an UNSUBSCRIBE may never be answered while Redis is away;
+    // shutdown must not hang on it (the connection is closed right after), so it gets a second at most.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, UNSUBSCRIBE_WAIT_MS);
+      timer.unref();
+    });
     try {
-      await this.subscriber.unsubscribe(EVENTS_CHANNEL);
+      await Promise.race([this.subscriber.unsubscribe(EVENTS_CHANNEL).then(() => undefined), late]);
     } catch {
       // The connection is going away anyway.
+    } finally {
+      clearTimeout(timer);
     }
   }
 

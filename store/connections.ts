@@ -49,6 +49,41 @@ function cappedBackoff(base: number, cap: number): (times: number) => number {
   return (times) => Math.min(base * 2 ** Math.max(0, times - 1), cap);
 }
 
+/** How to stop the switchover watchers of a sentinel-backed connection (see followSwitchovers). */
+const stopWatchers = new WeakMap<RedisConnection, () => void>();
+
+/**
+ * Reconnects `connection` when the sentinels announce a new primary for `target.name` (`+switch-master`)
+ * while it is connected, so that it stops writing to the old primary at once. Without this, a planned
+ * failover leaves it on the old primary until Sentinel converts that to a replica (several seconds later),
+ * and every write acknowledged in between is lost when the old primary resyncs. While the connection is
+ * already reconnecting nothing is done: that reconnect asks the sentinels anyway. The watchers close with
+ * the connection.
+ */
+function followSwitchovers(connection: Redis, target: Extract<RedisTarget, { kind: 'sentinel' }>, connectionName: string): void {
+  const watchers = target.sentinels.map(({ host, port }) => {
+    const watcher = new Redis({
+      host,
+      port,
+      connectionName: `${connectionName}-switchovers`,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+    });
+    watcher.on('error', () => undefined);
+    watcher.on('message', (channel: string, message: string) => {
+      if (channel === '+switch-master' && message.split(' ')[0] === target.name && connection.status === 'ready') connection.disconnect(true);
+    });
+    watcher.subscribe('+switch-master').catch(() => undefined);
+    return watcher;
+  });
+  const stop = (): void => {
+    for (const watcher of watchers) watcher.disconnect();
+  };
+  connection.once('end', stop);
+  // A connection closed while reconnecting never emits `end`; closeConnection() stops the watchers itself.
+  stopWatchers.set(connection, stop);
+}
+
 /** Builds the client for the target's topology with one profile's settings; the factories differ only in profile. */
 function connect(target: RedisTarget, profile: Profile, options: ConnectionOptions): RedisConnection {
   const connectionName = `gatekeeper-${profile.purpose}-${options.name ?? String(process.pid)}`;
@@ -58,18 +93,28 @@ function connect(target: RedisTarget, profile: Profile, options: ConnectionOptio
     case 'single':
       connection = new Redis(target.url, { ...redis, retryStrategy: profile.retry, enableOfflineQueue: profile.enableOfflineQueue });
       break;
-    case 'sentinel':
-      connection = new Redis({
+    case 'sentinel': {
+      const sentinelBacked = new Redis({
         ...redis,
         sentinels: target.sentinels,
         name: target.name,
         retryStrategy: profile.retry,
         sentinelRetryStrategy: profile.retry,
         enableOfflineQueue: profile.enableOfflineQueue,
-        // Ask sentinels for the current primary on every reconnect, and follow failovers promptly.
-        failoverDetector: true,
+        // Every reconnect asks the sentinels for the current primary; followSwitchovers() makes a live
+        // connection reconnect when they announce a new one. Not ioredis' own `failoverDetector`: in ioredis 6.0
+        // it disconnects the connector even while a reconnect is under way, that reconnect then fails with
+        // "Connection is closed." and the connection ends for good (a worker stops taking jobs, the gateway
+        // never becomes ready again).
+        failoverDetector: false,
+        // A primary demoted under us answers writes with READONLY: reconnect (to the new primary, via the
+        // sentinels) and resend the command, which READONLY guarantees was not applied.
+        reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
       });
+      followSwitchovers(sentinelBacked, target, connectionName);
+      connection = sentinelBacked;
       break;
+    }
     case 'cluster':
       connection = new Cluster(target.nodes, {
         redisOptions: redis,
@@ -207,6 +252,7 @@ export async function waitUntilReady(connection: RedisConnection, timeoutMs = 10
  * it and stops reconnecting. Never throws, never hangs on a dead server.
  */
 export async function closeConnection(connection: RedisConnection): Promise<void> {
+  stopWatchers.get(connection)?.();
   if (connection.status === 'ready') {
     try {
       await connection.quit();
