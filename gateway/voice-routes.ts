@@ -59,14 +59,16 @@ export interface VoiceRouterDeps {
 const VERIFIED = 'twilioVerified';
 
 /**
- * Sends TwiML. Written out with `end` rather than `send`: a webhook answer is never cached or revalidated,
- * so express's ETag (a hash of every answer) would be pure cost on the hot path.
+ * Sends TwiML. Written out with node's own `setHeader` and `end` rather than express's `send`: a webhook
+ * answer is never cached or revalidated, so express's ETag (a hash of every answer) and its content-type
+ * lookup would be pure cost on the hot path.
  */
 function sendTwiml(res: Response, twiml: string): void {
-  res
-    .status(200)
-    .set({ 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(twiml)) })
-    .end(twiml);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/xml; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(twiml));
+  res.end(twiml);
 }
 
 /**
@@ -98,17 +100,21 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
     onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
   });
 
-  const router = Router();
-  router.use(
-    '/voice',
-    // Twilio posts small forms; a large body is not Twilio.
-    express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
-    twilioSignature({ authToken: requireTwilioToken(deps.config), publicUrl: deps.config.publicUrl }),
-    ((_req, res, next) => {
+  // Twilio posts small forms; a large body is not Twilio.
+  const parseForm = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+  const checkSignature = twilioSignature({ authToken: requireTwilioToken(deps.config), publicUrl: deps.config.publicUrl });
+  /** The signature check, marking the request as Twilio's once it passes. */
+  const verified: RequestHandler = (req, res, next) => {
+    checkSignature(req, res, (error?: unknown) => {
+      if (error !== undefined) {
+        next(error);
+        return;
+      }
       res.locals[VERIFIED] = true;
       next();
-    }) satisfies RequestHandler,
-  );
+    });
+  };
+  const router = Router();
 
   /** Runs a TwiML handler; anything it throws still gets the safe answer, never a 5xx. */
   const twimlRoute =
@@ -124,10 +130,13 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
       sendTwiml(res, twiml);
     };
 
-  router.post('/voice/incoming', twimlRoute('incoming', (req) => flow.incoming(req.body)));
-  router.post('/voice/gather', twimlRoute('gather', (req) => flow.gather(req.body, req.query)));
-  router.post('/voice/fallback', twimlRoute('fallback', () => flow.fallback()));
-  router.post('/voice/status', async (req, res) => {
+  // Each webhook is one route whose handlers are the form parser, the signature check and the answer: a
+  // webhook passes through one router layer, not one per middleware (express re-matches and re-bases the
+  // path at every layer, which is a measurable share of a webhook's cost).
+  router.post('/voice/incoming', parseForm, verified, twimlRoute('incoming', (req) => flow.incoming(req.body)));
+  router.post('/voice/gather', parseForm, verified, twimlRoute('gather', (req) => flow.gather(req.body, req.query)));
+  router.post('/voice/fallback', parseForm, verified, twimlRoute('fallback', () => flow.fallback()));
+  router.post('/voice/status', parseForm, verified, (async (req, res) => {
     try {
       const answer = await flow.status(req.body, req.query);
       if (answer.kind === 'invalid') {
@@ -139,7 +148,9 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
       log.error('voice: status webhook failed', { route: 'status', error });
       sendTwiml(res, flow.safeTwiml);
     }
-  });
+  }) satisfies RequestHandler);
+  // Any other request under /voice meets the same checks (400/403 without a valid signature) before the 404.
+  router.use('/voice', parseForm, verified);
 
   const onError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
     if (res.headersSent) {

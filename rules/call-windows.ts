@@ -148,8 +148,39 @@ export function validateWindows(windows: CallWindow[]): string | undefined {
   return typeof result === 'string' ? result : undefined;
 }
 
-function compiledOrThrow(measure: CallTimesMeasure): CompiledWindow[] {
-  const result = compileWindows(measure.windows);
+/**
+ * Remembered compilations, by the windows' content: a measure arrives freshly parsed from JSON with every
+ * call, so its identity says nothing. Bounded; the oldest entry goes first.
+ */
+const COMPILED_CACHE_SIZE = 512;
+const compiledCache = new Map<string, CompiledWindow[] | string>();
+
+/** The content key of a measure's windows, or `undefined` when they cannot be serialised (never from JSON). */
+function windowsKeyOf(measure: CallTimesMeasure): string | undefined {
+  try {
+    return JSON.stringify(measure.windows) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds to a bounded cache, evicting the oldest entry when it is full. */
+function remember<V>(cache: Map<string, V>, size: number, key: string, value: V): V {
+  if (cache.size >= size) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, value);
+  return value;
+}
+
+/** A measure's windows, compiled (remembered by content under `key`). */
+function compiledOrThrow(measure: CallTimesMeasure, key: string | undefined): CompiledWindow[] {
+  let result = key === undefined ? undefined : compiledCache.get(key);
+  if (result === undefined) {
+    result = compileWindows(measure.windows);
+    if (key !== undefined) remember(compiledCache, COMPILED_CACHE_SIZE, key, result);
+  }
   if (typeof result === 'string') throw new MalformedWindowsError(result);
   return result;
 }
@@ -160,9 +191,21 @@ function closesOnBankHolidays(measure: CallTimesMeasure): boolean {
 
 const offsetMs = (zone: IANAZone, instant: number): number => zone.offset(instant) * MINUTE_MS;
 
+/**
+ * The zone's offset at an instant, read from the remembered stretches of constant offset around the
+ * instant's UTC date (which cover it: they span [date − 14 h, date + 36 h)), so that deciding a call does
+ * not ask Intl again for a day it has already mapped.
+ */
+function offsetAt(zone: IANAZone, instant: number): number {
+  for (const stretch of constantOffsetStretches(zone, Math.floor(instant / DAY_MS) * DAY_MS)) {
+    if (stretch.start <= instant && instant < stretch.end) return stretch.offset;
+  }
+  return offsetMs(zone, instant);
+}
+
 /** The local civil date of an instant as its UTC-midnight millisecond value, and the wall-clock minute. */
 function wallClockOf(zone: IANAZone, instant: number): { day: number; minute: number } {
-  const local = instant + offsetMs(zone, instant);
+  const local = instant + offsetAt(zone, instant);
   const day = Math.floor(local / DAY_MS) * DAY_MS;
   return { day, minute: Math.floor((local - day) / MINUTE_MS) };
 }
@@ -282,15 +325,41 @@ function* openPeriods(
  */
 export function nextWindow(measure: CallTimesMeasure, after: Date, zone: string): { start: Date; end: Date } | undefined {
   const tz = timeZoneOf(zone);
-  const windows = compiledOrThrow(measure);
+  const key = windowsKeyOf(measure);
+  const windows = compiledOrThrow(measure, key);
   const t = instantOf(after);
-  // Start a day early so that a period already running at `after` is recognised as running, not as next.
   const { day } = wallClockOf(tz, t);
-  for (const period of openPeriods(tz, windows, closesOnBankHolidays(measure), day - DAY_MS, SEARCH_HORIZON_DAYS + 1)) {
+  for (const period of periodsAround(tz, windows, closesOnBankHolidays(measure), key, day)) {
     if (period.start >= t) return { start: new Date(period.start), end: new Date(period.end) };
   }
   return undefined;
 }
+
+/**
+ * The open periods that answer every question about an instant whose local date is `day`: from the day
+ * before (so that a period already running is recognised as running, not as next) up to and including the
+ * first period that starts after the last instant of that local date — or to the horizon, ~400 days on.
+ *
+ * A decision about a call-times caller asks twice (the status, and the next window for the agent's flag),
+ * and the same customers call on the same days, so the list is remembered per (zone, bank-holiday rule,
+ * windows, local date). Bounded, and a pure function of its key.
+ */
+function periodsAround(zone: IANAZone, windows: CompiledWindow[], closedOnHolidays: boolean, windowsKey: string | undefined, day: number): readonly Span[] {
+  const key = windowsKey === undefined ? undefined : `${zone.name}|${closedOnHolidays ? 1 : 0}|${day}|${windowsKey}`;
+  const known = key === undefined ? undefined : periodCache.get(key);
+  if (known !== undefined) return known;
+  // Past this, no instant has `day` as its local date (offsets reach −12:00).
+  const lastInstant = day + DAY_MS - EARLIEST_OFFSET_MS;
+  const periods: Span[] = [];
+  for (const period of openPeriods(zone, windows, closedOnHolidays, day - DAY_MS, SEARCH_HORIZON_DAYS + 1)) {
+    periods.push(period);
+    if (period.start >= lastInstant) break;
+  }
+  return key === undefined ? periods : remember(periodCache, PERIOD_CACHE_SIZE, key, periods);
+}
+
+const PERIOD_CACHE_SIZE = 2048;
+const periodCache = new Map<string, readonly Span[]>();
 
 /**
  * Whether calls are accepted at `now`.
@@ -307,23 +376,29 @@ export function nextWindow(measure: CallTimesMeasure, after: Date, zone: string)
  */
 export function windowStatus(measure: CallTimesMeasure, now: Date, zone: string): WindowStatus {
   const tz = timeZoneOf(zone);
-  const windows = compiledOrThrow(measure);
+  const key = windowsKeyOf(measure);
+  const windows = compiledOrThrow(measure, key);
   const t = instantOf(now);
   const closedOnHolidays = closesOnBankHolidays(measure);
   const { day, minute } = wallClockOf(tz, t);
   const weekday = weekdayOf(day);
   const inWindow = windows.some((w) => w.days.has(weekday) && w.start <= minute && minute < w.end);
   const holiday = inWindow && closedOnHolidays && isBankHoliday(isoDateOf(day));
+  const periods = periodsAround(tz, windows, closedOnHolidays, key, day);
   if (inWindow && !holiday) {
-    for (const period of openPeriods(tz, windows, closedOnHolidays, day, SEARCH_HORIZON_DAYS)) {
+    for (const period of periods) {
       if (period.start <= t && t < period.end) return { open: true, closesAt: new Date(period.end) };
       if (period.start > t) break;
     }
     // The wall-clock test and the span arithmetic are the same rule, so they cannot disagree.
     throw new Error(`call-windows: open at ${now.toISOString()} but no open period contains it`);
   }
-  const next = nextWindow(measure, now, zone);
-  return { open: false, reason: holiday ? 'bank-holiday' : 'outside-call-times', ...(next ? { next } : {}) };
+  const next = periods.find((period) => period.start >= t);
+  return {
+    open: false,
+    reason: holiday ? 'bank-holiday' : 'outside-call-times',
+    ...(next ? { next: { start: new Date(next.start), end: new Date(next.end) } } : {}),
+  };
 }
 
 /**

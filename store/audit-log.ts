@@ -7,12 +7,43 @@
  * anything that must be kept for years is exported from it. The bound is a safety net against filling
  * memory (and, with `noeviction`, refusing writes), not a retention policy.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Result } from 'ioredis';
 import type { RedisConnection } from './connections';
 import { InvalidValueError } from './errors';
 import { guard, parseRecord } from './guard';
 import { assertSafeId, globalKeys } from './keys';
 import { defineScripts } from './scripts';
 import type { AuditEntry, AuditRecord } from './types';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** store/scripts/append-audit-once-many.lua: `numberOfKeys` first (1 + the number of records). */
+    gkAppendAuditOnceMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<Array<number | string>, Context>;
+  }
+}
+
+/** The batch script; read once per process. */
+const APPEND_MANY_SCRIPT = 'append-audit-once-many.lua';
+let appendManyLua: string | undefined;
+
+/** Its source, next to this module when run from source, or in the source tree when run from `dist/store/`. */
+function appendManySource(): string {
+  if (appendManyLua !== undefined) return appendManyLua;
+  const candidates = [join(__dirname, 'scripts'), join(__dirname, '..', '..', 'store', 'scripts')];
+  const dir = candidates.find((d) => existsSync(join(d, APPEND_MANY_SCRIPT)));
+  if (dir === undefined) throw new Error(`${APPEND_MANY_SCRIPT} not found in ${candidates.join(' or ')}`);
+  appendManyLua = readFileSync(join(dir, APPEND_MANY_SCRIPT), 'utf8');
+  return appendManyLua;
+}
+
+/** One record of {@link AuditLog.appendOnceMany}. */
+export interface KeyedAuditEntry {
+  /** The idempotency key, as for {@link AuditLog.appendOnce}. */
+  key: string;
+  entry: AuditEntry;
+}
 
 /** Options of {@link AuditLog}. */
 export interface AuditLogOptions {
@@ -67,6 +98,8 @@ export class AuditLog {
     options: AuditLogOptions = {},
   ) {
     defineScripts(redis);
+    // Without a fixed key count: the caller passes it first (one guard per record, plus the stream).
+    redis.defineCommand('gkAppendAuditOnceMany', { lua: appendManySource() });
     this.maxLength = options.maxLength ?? DEFAULT_AUDIT_MAX_LENGTH;
     this.onceTtlSeconds = options.onceTtlSeconds ?? DEFAULT_ONCE_TTL_SECONDS;
   }
@@ -96,6 +129,30 @@ export class AuditLog {
         ...toFields(entry),
       );
       return { id, appended: appended === 1 };
+    });
+  }
+
+  /**
+   * {@link appendOnce} for several records in one round trip (one script): each is appended unless a
+   * record was appended under its key before, judged in order as if appended one by one. For callers that
+   * record many events at once (the voice webhooks record every call decided in one turn of the event loop
+   * together); atomic as a whole, so a failure (an outage) fails every record of the batch.
+   * @returns, for each record in order, its id (the earlier one when not appended) and whether it was appended now.
+   * @throws InvalidValueError `invalid-id` (before anything is written) when a key is unusable.
+   */
+  async appendOnceMany(records: readonly KeyedAuditEntry[]): Promise<Array<{ id: string; appended: boolean }>> {
+    if (records.length === 0) return [];
+    const keys: string[] = [globalKeys.auditStream];
+    const args: Array<string | number> = [this.onceTtlSeconds, this.maxLength];
+    for (const { key, entry } of records) {
+      assertSafeId(key, 'idempotency key');
+      keys.push(globalKeys.auditOnce(key));
+      const fields = toFields(entry);
+      args.push(fields.length, ...fields);
+    }
+    return guard(async () => {
+      const flat = await this.redis.gkAppendAuditOnceMany(keys.length, ...keys, ...args);
+      return records.map((_, i) => ({ appended: flat[2 * i] === 1, id: String(flat[2 * i + 1]) }));
     });
   }
 

@@ -3,14 +3,53 @@
  * contact id (a retried webhook, a re-delivered email), and the message text is kept apart from the
  * record with a retention TTL, because it is personal data needed only for repeat detection.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, type Result } from 'ioredis';
 import type { Channel } from '../rules/types';
 import type { RedisConnection } from './connections';
 import { ConflictError, InvalidValueError, NotFoundError } from './errors';
-import { execResults, guard, parseOptional, parseRecord } from './guard';
+import { guard, parseOptional, parseRecord } from './guard';
 import { normaliseEmail, normalisePhone } from './identity';
 import { assertSafeId, contactKeys } from './keys';
 import { defineScripts } from './scripts';
 import type { ContactPatch, StoredContact } from './types';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** store/scripts/record-contact-4.lua */
+    gkRecordContact(
+      recordKey: string,
+      historyKey: string,
+      textKey: string,
+      breachKey: string,
+      json: string,
+      receivedMs: number,
+      contactId: string,
+      hasText: '0' | '1',
+      text: string,
+      textTtlSeconds: number,
+      breach: '0' | '1',
+    ): Result<number, Context>;
+  }
+}
+
+/** The arguments of `gkRecordContact`, in order. */
+type RecordContactArgs = [string, string, string, string, string, number, string, '0' | '1', string, number, '0' | '1'];
+
+/** The script that records a contact; read once per process. */
+const RECORD_CONTACT_SCRIPT = 'record-contact-4.lua';
+let recordContactLua: string | undefined;
+
+/** Its source, next to this module when run from source, or in the source tree when run from `dist/store/`. */
+function recordContactSource(): string {
+  if (recordContactLua !== undefined) return recordContactLua;
+  const candidates = [join(__dirname, 'scripts'), join(__dirname, '..', '..', 'store', 'scripts')];
+  const dir = candidates.find((d) => existsSync(join(d, RECORD_CONTACT_SCRIPT)));
+  if (dir === undefined) throw new Error(`${RECORD_CONTACT_SCRIPT} not found in ${candidates.join(' or ')}`);
+  recordContactLua = readFileSync(join(dir, RECORD_CONTACT_SCRIPT), 'utf8');
+  return recordContactLua;
+}
 
 /** Options of {@link ContactRepository}. */
 export interface ContactRepositoryOptions {
@@ -45,6 +84,7 @@ export class ContactRepository {
     options: ContactRepositoryOptions = {},
   ) {
     defineScripts(redis);
+    redis.defineCommand('gkRecordContact', { numberOfKeys: 4, lua: recordContactSource() });
     this.textTtlSeconds = Math.round((options.textRetentionDays ?? DEFAULT_TEXT_RETENTION_DAYS) * 86_400);
     this.region = options.region ?? 'GB';
   }
@@ -57,24 +97,60 @@ export class ContactRepository {
    * @returns whether the contact was new.
    */
   async record(customerId: string | undefined, contact: StoredContact & { text?: string }): Promise<boolean> {
+    const args = this.recordArgs(customerId, contact);
+    return guard(async () => (await this.redis.gkRecordContact(...args)) === 1);
+  }
+
+  /**
+   * {@link record} for several contacts, sent together: one round trip for the lot on a single server (or
+   * Sentinel), one script per contact as ever. On a cluster, where one pipeline cannot span the customers'
+   * slots, each is sent on its own. For callers that record many contacts at once (the voice webhooks
+   * record every call decided in one turn of the event loop together).
+   * @returns one promise per contact, in order, settling as {@link record}'s would: each contact succeeds
+   *   or fails on its own.
+   */
+  recordAll(contacts: ReadonlyArray<{ customerId: string | undefined; contact: StoredContact & { text?: string } }>): Array<Promise<boolean>> {
+    if (this.redis instanceof Cluster || contacts.length < 2) return contacts.map(({ customerId, contact }) => this.record(customerId, contact));
+    const pipeline = this.redis.pipeline();
+    const positions: Array<number | Error> = contacts.map(({ customerId, contact }) => {
+      try {
+        pipeline.gkRecordContact(...this.recordArgs(customerId, contact));
+        return pipeline.length - 1;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    const replies = pipeline.length === 0 ? Promise.resolve([]) : guard(async () => (await pipeline.exec()) ?? []);
+    return positions.map(async (position) => {
+      if (position instanceof Error) throw position;
+      const [error, created] = (await replies)[position] ?? [new Error('No reply to a recorded contact'), undefined];
+      if (error) return guard(() => Promise.reject(error));
+      return created === 1;
+    });
+  }
+
+  /** The keys and arguments of record-contact-4.lua for one contact (validating it first). */
+  private recordArgs(customerId: string | undefined, contact: StoredContact & { text?: string }): RecordContactArgs {
     assertSafeId(contact.id, 'contact');
     const keys = contactKeys(customerId);
     const receivedMs = instantMs(contact.receivedAt, 'receivedAt');
     const { text, ...rest } = contact;
     const stored: StoredContact = rest.from === undefined ? rest : { ...rest, from: this.normaliseFrom(rest.channel, rest.from) };
-    return guard(async () => {
-      // One slot, one MULTI; each command is a no-op the second time (NX), so a retry is harmless.
-      const tx = this.redis
-        .multi()
-        .set(keys.contact(contact.id), JSON.stringify(stored), 'NX')
-        .zadd(keys.contacts, 'NX', receivedMs, contact.id);
-      if (text !== undefined) tx.set(keys.contactText(contact.id), text, 'EX', this.textTtlSeconds, 'NX');
-      if (stored.breach && stored.restrictionId !== undefined) {
-        tx.zadd(keys.breaches(stored.restrictionId), 'NX', receivedMs, contact.id);
-      }
-      const [created] = execResults(await tx.exec());
-      return created === 'OK';
-    });
+    const breachOf = stored.breach && stored.restrictionId !== undefined ? stored.restrictionId : undefined;
+    // One slot, one script; each step is a no-op the second time (NX), so a retry is harmless.
+    return [
+      keys.contact(contact.id),
+      keys.contacts,
+      keys.contactText(contact.id),
+      breachOf === undefined ? keys.contacts : keys.breaches(breachOf),
+      JSON.stringify(stored),
+      receivedMs,
+      contact.id,
+      text === undefined ? '0' : '1',
+      text ?? '',
+      this.textTtlSeconds,
+      breachOf === undefined ? '0' : '1',
+    ];
   }
 
   /** One recorded contact (without its text), or `undefined`. */

@@ -30,6 +30,17 @@ export function isWithheldCallerId(raw: string | null | undefined): boolean {
   return WITHHELD_KEYPAD_DIGITS.has(trimmed.replace(/\D/g, ''));
 }
 
+/** How many distinct raw numbers {@link normalisePhone} remembers per region (~1 MB at most). */
+export const PHONE_MEMORY_SIZE = 10_000;
+/** Longer inputs are parsed every time rather than remembered. */
+const MAX_REMEMBERED_LENGTH = 64;
+/** Regions remembered (there is one in practice: the configured region). */
+const MAX_REMEMBERED_REGIONS = 8;
+/** Remembered "not a number" (Map.get's `undefined` means "not remembered"). */
+const NOT_A_NUMBER = '';
+/** region → raw → E.164 (or {@link NOT_A_NUMBER}), in least-recently-used order. */
+const rememberedPhones = new Map<string, Map<string, string>>();
+
 /**
  * Normalises a phone number to E.164 (`+447700900123`), reading national formats in `region`
  * (`07700 900123`, `0044 7700 900123`, `(07700) 900-123` and `tel:` URIs all give the same result).
@@ -38,11 +49,40 @@ export function isWithheldCallerId(raw: string | null | undefined): boolean {
  * range the bundled metadata lists as allocated: the metadata lags Ofcom's allocations, and a customer
  * whose new number were rejected would silently slip past their restriction. Ofcom's drama ranges
  * (07700 900xxx) are therefore accepted too.
+ *
+ * Remembered: parsing is the costliest step of resolving a caller (~20 µs), a call's number is normalised
+ * twice (to look it up and to record it), and the callers who matter most here call again and again. The
+ * answer depends on `raw` and `region` only, and the memory is a bounded LRU.
  * @param raw the number as typed or received.
  * @param region ISO 3166 country whose national format applies to numbers without a `+` (default `GB`).
  * @returns the E.164 string, or `undefined` when withheld or not a possible number.
  */
 export function normalisePhone(raw: string, region = 'GB'): string | undefined {
+  // Over-long input is not a phone number anyone dials; it is parsed, never remembered.
+  if (raw.length > MAX_REMEMBERED_LENGTH) return parsePhone(raw, region);
+  let known = rememberedPhones.get(region);
+  if (known === undefined) {
+    if (rememberedPhones.size >= MAX_REMEMBERED_REGIONS) return parsePhone(raw, region);
+    known = new Map();
+    rememberedPhones.set(region, known);
+  }
+  const hit = known.get(raw);
+  if (hit !== undefined) {
+    // Least recently used first: re-inserting moves the entry to the end of the Map's order.
+    known.delete(raw);
+    known.set(raw, hit);
+    return hit === NOT_A_NUMBER ? undefined : hit;
+  }
+  const parsed = parsePhone(raw, region);
+  if (known.size >= PHONE_MEMORY_SIZE) {
+    const oldest = known.keys().next();
+    if (oldest.done !== true) known.delete(oldest.value);
+  }
+  known.set(raw, parsed ?? NOT_A_NUMBER);
+  return parsed;
+}
+
+function parsePhone(raw: string, region: string): string | undefined {
   if (isWithheldCallerId(raw)) return undefined;
   const cleaned = raw.trim().replace(/^tel:/i, '');
   // Letters (other than a leading tel:) mean this is not a number; libphonenumber would read vanity

@@ -11,6 +11,7 @@
  */
 import express from 'express';
 
+import { BackgroundTasks } from '../../channels/voice/background';
 import { RedisCallSessions } from '../../channels/voice/call-session';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
   await Promise.all([waitUntilReady(storeConnection), waitUntilReady(lookup)]);
   const store = createStore(storeConnection, { lookup });
   const logger = createLogger('error');
+  // As in gateway/compose.ts: the evidence written after each answer is waited for at shutdown.
+  const background = new BackgroundTasks((task, error) => logger.error('background task failed', { task, code: (error as { code?: unknown }).code }));
 
   const app = express();
   app.disable('x-powered-by');
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
       audit: store.audit,
       events: storeConnection,
       logger,
+      background,
     }),
   );
 
@@ -71,7 +75,10 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   process.on('SIGTERM', () => {
     server.close();
-    void Promise.all([closeConnection(lookup), closeConnection(storeConnection)]).then(() => process.exit(0));
+    void background
+      .idle()
+      .then(() => Promise.all([closeConnection(lookup), closeConnection(storeConnection)]))
+      .then(() => process.exit(0));
   });
 }
 

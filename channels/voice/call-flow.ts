@@ -5,7 +5,8 @@
  * Following a call:
  * 1. `incoming`: in one Redis round trip, within the lookup budget, look for an earlier answer to this
  *    CallSid (a retry replays it) and resolve `From`; decide; render; answer. After the answer: claim the
- *    CallSid (`SET NX`) and, if this delivery won the claim, write the evidence.
+ *    CallSid (`SET NX`) and, if this delivery won the claim, write the evidence — batched with the other
+ *    calls decided in the same turn of the event loop (call-recorder.ts).
  * 2. `gather`: the emergency digit → the emergency line, with no Redis on the way; any other key → the rest
  *    of the call (normal route, or the deflection again).
  * 3. `status`: a `<Dial>`/`<Enqueue>`/`<Record>` finished (→ the next step of the call's plan) or the call's own
@@ -20,7 +21,8 @@ import type { ContactPatch } from '../../store/types';
 import type { BackgroundTasks } from './background';
 import { Deadline, withinBudget } from './budget';
 import { callContext } from './call-context';
-import type { CallSession, CallSessionStore, ClaimResult } from './call-session';
+import { CallRecorder } from './call-recorder';
+import type { CallSession, CallSessionStore } from './call-session';
 import type { VoiceEvidence } from './evidence';
 import { identifyCaller, type CallerLookup } from './identify';
 import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type StatusParams, type StatusQuery } from './params';
@@ -80,20 +82,23 @@ const ANSWERED = new Set(['answered', 'completed']);
 const BACKGROUND_BUDGET_MS = 2000;
 
 /**
- * Evidence writes in flight above which a call waits (within its budget) for its own evidence before being
- * answered. Under sustained overload this turns fire-and-forget into backpressure, so the backlog — and
- * memory — cannot grow without bound; in normal running it is never reached.
+ * Calls whose evidence is queued or being written (plus other background work) above which a call waits
+ * (within its budget) for its own evidence before being answered. Under sustained overload this turns
+ * fire-and-forget into backpressure, so the backlog — and memory — cannot grow without bound; in normal
+ * running it is never reached.
  */
 export const EVIDENCE_BACKLOG_LIMIT = 256;
 
 /** The voice channel's webhooks as plain async functions. */
 export class VoiceCallFlow {
   private readonly decide: DecideFn;
+  private readonly recorder: CallRecorder;
   /** Rendered once: the answer of last resort must not depend on anything that can fail per request. */
   readonly safeTwiml: string;
 
   constructor(private readonly deps: VoiceFlowDeps) {
     this.decide = deps.decide ?? decideContact;
+    this.recorder = new CallRecorder(deps.sessions, deps.evidence, deps.background, deps.logger);
     this.safeTwiml = renderSafeRoute(deps.settings);
   }
 
@@ -148,19 +153,9 @@ export class VoiceCallFlow {
       ...(decision.breach !== undefined ? { breach: decision.breach } : {}),
     };
 
-    const recorded = this.deps.background.run('record-call-decision', async () => {
-      let claim: ClaimResult | undefined;
-      try {
-        claim = await this.deps.sessions.claim(callSid, session);
-      } catch (error) {
-        // Recorded all the same: the contact and audit writes are idempotent by CallSid on their own.
-        this.deps.logger.warn('voice: could not store the call; a retry would be decided afresh', { callSid, code: codeOf(error) });
-      }
-      // Another delivery of this call claimed it first (a retry that overtook us): it records the call.
-      if (claim !== undefined && !claim.fresh) return;
-      await this.deps.evidence.recordDecision({ callSid, at, decision, ...(caller.phone !== undefined ? { from: caller.phone } : {}) });
-    });
-    if (this.deps.background.size > EVIDENCE_BACKLOG_LIMIT) {
+    // Claimed and recorded with the other calls decided in this turn of the event loop (call-recorder.ts).
+    const recorded = this.recorder.record(session, { callSid, at, decision, ...(caller.phone !== undefined ? { from: caller.phone } : {}) });
+    if (this.recorder.backlog + this.deps.background.size > EVIDENCE_BACKLOG_LIMIT) {
       // Overloaded: let the backlog drain a little before taking on more, but never hold a caller past the budget.
       await withinBudget('evidence backlog', this.deps.settings.lookupBudgetMs, recorded).catch(() => undefined);
     }

@@ -9,12 +9,14 @@
  */
 import type { Decision } from '../../rules/types';
 import type { AuditEntry, ContactPatch, StoredContact } from '../../store/types';
-import { isFlagged, publishScreenPop, screenPopEvent, type EventPublisher } from './screen-pop';
+import { isFlagged, publishScreenPop, publishScreenPops, screenPopEvent, type EventPublisher } from './screen-pop';
 
 /** The contact history (store/ `ContactRepository` satisfies it). */
 export interface ContactRecorder {
   /** Records a contact once per id; resolves `true` when it was new. */
   record(customerId: string | undefined, contact: StoredContact): Promise<boolean>;
+  /** Optional: {@link record} for several contacts in one round trip; one promise per contact, in order. */
+  recordAll?(contacts: ReadonlyArray<{ customerId: string | undefined; contact: StoredContact }>): Array<Promise<boolean>>;
   /** One recorded contact, or `undefined`. */
   get(customerId: string | undefined, contactId: string): Promise<StoredContact | undefined>;
   /** Changes a recorded contact (a shallow patch: a `details` given replaces the stored one). */
@@ -25,6 +27,8 @@ export interface ContactRecorder {
 export interface AuditRecorder {
   /** Appends `entry` unless an entry with the same `key` was appended before. */
   appendOnce(key: string, entry: AuditEntry): Promise<unknown>;
+  /** Optional: {@link appendOnce} for several entries in one round trip (all or nothing). */
+  appendOnceMany?(entries: ReadonlyArray<{ key: string; entry: AuditEntry }>): Promise<unknown>;
 }
 
 /** Everything evidence is written to. */
@@ -49,6 +53,38 @@ function decisionDetails(decision: Decision): Record<string, unknown> {
   return details;
 }
 
+/** The contact record of a decided call. */
+function decisionContact(input: CallDecisionRecord): StoredContact {
+  const { callSid, decision, at } = input;
+  const contact: StoredContact = {
+    id: callSid,
+    channel: 'voice',
+    receivedAt: at.toISOString(),
+    outcome: decision.outcome,
+    reasons: decision.reasons,
+    breach: decision.breach ?? false,
+    status: 'decided',
+  };
+  if (input.from !== undefined) contact.from = input.from;
+  if (decision.restrictionId !== undefined) contact.restrictionId = decision.restrictionId;
+  if (decision.routeTo !== undefined) contact.routeTo = decision.routeTo;
+  if (decision.exceptionId !== undefined) contact.details = { exceptionId: decision.exceptionId };
+  return contact;
+}
+
+/** The audit entry of a decided call. */
+function decisionAudit(input: CallDecisionRecord): AuditEntry {
+  const { callSid, decision, at } = input;
+  return {
+    actor: ACTOR,
+    action: decision.outcome === 'deflect' ? 'call.deflected' : 'call.decided',
+    entity: 'contact',
+    entityId: callSid,
+    at: at.toISOString(),
+    details: { channel: 'voice', ...decisionDetails(decision) },
+  };
+}
+
 /** What {@link VoiceEvidence.recordDecision} records. */
 export interface CallDecisionRecord {
   callSid: string;
@@ -65,34 +101,43 @@ export class VoiceEvidence {
   /** The decision on a new call: contact record, audit entry, and a screen-pop when the caller is flagged. */
   async recordDecision(input: CallDecisionRecord): Promise<void> {
     const { callSid, decision, at } = input;
-    const contact: StoredContact = {
-      id: callSid,
-      channel: 'voice',
-      receivedAt: at.toISOString(),
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      breach: decision.breach ?? false,
-      status: 'decided',
-    };
-    if (input.from !== undefined) contact.from = input.from;
-    if (decision.restrictionId !== undefined) contact.restrictionId = decision.restrictionId;
-    if (decision.routeTo !== undefined) contact.routeTo = decision.routeTo;
-    if (decision.exceptionId !== undefined) contact.details = { exceptionId: decision.exceptionId };
-
     // Independent writes: one failing (logged by the caller) must not stop the others.
     const writes: Array<Promise<unknown>> = [
-      this.sinks.contacts.record(decision.customerId, contact),
-      this.sinks.audit.appendOnce(`voice:${callSid}:decision`, {
-        actor: ACTOR,
-        action: decision.outcome === 'deflect' ? 'call.deflected' : 'call.decided',
-        entity: 'contact',
-        entityId: callSid,
-        at: at.toISOString(),
-        details: { channel: 'voice', ...decisionDetails(decision) },
-      }),
+      this.sinks.contacts.record(decision.customerId, decisionContact(input)),
+      this.sinks.audit.appendOnce(`voice:${callSid}:decision`, decisionAudit(input)),
     ];
     if (isFlagged(decision)) writes.push(publishScreenPop(this.sinks.events, screenPopEvent(decision, callSid, at)));
     await settleAll(writes);
+  }
+
+  /**
+   * {@link recordDecision} for several calls, written together: the contact records in one round trip,
+   * the audit entries in another, the screen-pops in a third, where the sinks can batch (store/'s
+   * repositories and an ioredis connection can); one by one where they cannot.
+   * @returns one promise per call, in order: it rejects with the first of that call's writes to fail, once
+   *   all of them have settled, exactly as {@link recordDecision} would.
+   */
+  recordDecisions(inputs: readonly CallDecisionRecord[]): Array<Promise<void>> {
+    if (inputs.length === 1) return inputs.map((input) => this.recordDecision(input));
+    const { contacts, audit, events } = this.sinks;
+
+    const contactItems = inputs.map((input) => ({ customerId: input.decision.customerId, contact: decisionContact(input) }));
+    const contactWrites: Array<Promise<unknown>> =
+      contacts.recordAll !== undefined ? contacts.recordAll(contactItems) : contactItems.map((c) => contacts.record(c.customerId, c.contact));
+
+    const auditItems = inputs.map((input) => ({ key: `voice:${input.callSid}:decision`, entry: decisionAudit(input) }));
+    let auditWrites: Array<Promise<unknown>>;
+    if (audit.appendOnceMany !== undefined) {
+      const batch = audit.appendOnceMany(auditItems);
+      auditWrites = auditItems.map(() => batch);
+    } else {
+      auditWrites = auditItems.map((a) => audit.appendOnce(a.key, a.entry));
+    }
+
+    const flagged = inputs.map((input) => (isFlagged(input.decision) ? screenPopEvent(input.decision, input.callSid, input.at) : undefined));
+    const popWrites = publishScreenPops(events, flagged);
+
+    return inputs.map((_, i) => settleAll([contactWrites[i], auditWrites[i], popWrites[i]].filter((w): w is Promise<unknown> => w !== undefined)));
   }
 
   /**

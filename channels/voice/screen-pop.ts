@@ -29,6 +29,14 @@ export interface ScreenPopEvent {
 /** Publishes to Redis pub/sub; an ioredis connection satisfies it. */
 export interface EventPublisher {
   publish(channel: string, message: string): Promise<unknown>;
+  /** Optional: a pipeline, to publish several events in one round trip (PUBLISH has no key, so any node will do). */
+  pipeline?(): EventPipeline;
+}
+
+/** The part of an ioredis pipeline {@link publishScreenPops} uses. */
+export interface EventPipeline {
+  publish(channel: string, message: string): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 /**
@@ -64,4 +72,30 @@ export function screenPopEvent(decision: Decision, contactId: string, at: Date):
 /** Publishes a screen-pop on {@link EVENTS_CHANNEL}. */
 export async function publishScreenPop(publisher: EventPublisher, event: ScreenPopEvent): Promise<void> {
   await publisher.publish(EVENTS_CHANNEL, JSON.stringify(event));
+}
+
+/**
+ * Publishes several screen-pops (`undefined` entries publish nothing), in one round trip when the publisher
+ * offers a pipeline.
+ * @returns one promise per entry, in order (`undefined` where nothing was published).
+ */
+export function publishScreenPops(publisher: EventPublisher, events: ReadonlyArray<ScreenPopEvent | undefined>): Array<Promise<void> | undefined> {
+  const count = events.filter((e) => e !== undefined).length;
+  if (count < 2 || publisher.pipeline === undefined) return events.map((e) => (e === undefined ? undefined : publishScreenPop(publisher, e)));
+  const pipeline = publisher.pipeline();
+  let next = 0;
+  const slots = events.map((e) => {
+    if (e === undefined) return undefined;
+    pipeline.publish(EVENTS_CHANNEL, JSON.stringify(e));
+    return next++;
+  });
+  const replies = pipeline.exec();
+  return slots.map((slot) =>
+    slot === undefined
+      ? undefined
+      : replies.then((all) => {
+          const error = all?.[slot]?.[0];
+          if (error) throw error;
+        }),
+  );
 }

@@ -221,6 +221,38 @@ function once(settings: VoiceRenderSettings, name: string, render: () => string)
   return twiml;
 }
 
+/**
+ * Answers that depend on the settings and a few strings of the decision (a deflection's message, the
+ * named contact and deputy to dial), remembered per settings object: a restricted caller hears the same
+ * answer call after call until their next window opens. Bounded; the oldest entry goes first.
+ */
+const REMEMBERED_PLANS = 1024;
+const rememberedPlans = new WeakMap<VoiceRenderSettings, Map<string, CallPlan>>();
+
+function remembered(settings: VoiceRenderSettings, key: string, render: () => CallPlan): CallPlan {
+  let plans = rememberedPlans.get(settings);
+  if (plans === undefined) {
+    plans = new Map();
+    rememberedPlans.set(settings, plans);
+  }
+  let plan = plans.get(key);
+  if (plan === undefined) {
+    plan = render();
+    if (plans.size >= REMEMBERED_PLANS) {
+      const oldest = plans.keys().next();
+      if (oldest.done !== true) plans.delete(oldest.value);
+    }
+    plans.set(key, plan);
+  }
+  // A copy: the caller keeps the plan with the call's session and must not be able to change the memory.
+  return { twiml: plan.twiml, steps: { ...plan.steps } };
+}
+
+/** The fields of a staff reference that the TwiML uses, as part of a memory key. */
+function staffKey(who: StaffRef | undefined): unknown[] {
+  return who === undefined ? [] : [who.id, who.name, who.clientIdentity ?? null, who.phone ?? null];
+}
+
 /** The emergency line: `<Dial>` to `EMERGENCY_NUMBER`. Needs nothing but configuration. */
 export function renderEmergency(settings: VoiceRenderSettings): string {
   return once(settings, 'emergency', () => {
@@ -303,37 +335,56 @@ export function renderEmpty(): string {
 export function renderDecision(decision: Decision, context: CallContext, settings: VoiceRenderSettings): CallPlan {
   if (decision.outcome === 'emergency') return { twiml: renderEmergency(settings), steps: {} };
 
-  const r = new VoiceResponse();
   if (decision.outcome === 'deflect') {
-    offerEmergency(r, settings, false);
-    r.say(SAY, decision.customerMessage ?? NOT_NOW_FALLBACK);
-    r.hangup();
-    return { twiml: r.toString(), steps: {} };
+    const message = decision.customerMessage ?? NOT_NOW_FALLBACK;
+    return remembered(settings, `deflect\n${message}`, () => {
+      const r = new VoiceResponse();
+      offerEmergency(r, settings, false);
+      r.say(SAY, message);
+      r.hangup();
+      return { twiml: r.toString(), steps: {} };
+    });
   }
 
   if (decision.reasons.includes('restriction-check-unavailable')) {
-    offerEmergency(r, settings, true);
-    appendRoute(r, settings, decision, context);
-    return { twiml: r.toString(), steps: {} };
+    if (settings.defaultRoute.kind !== 'enqueue') {
+      // The normal route carries nothing of the decision unless it is TaskRouter: one answer for all.
+      return { twiml: once(settings, 'unchecked', () => renderUnchecked(settings, decision, context)), steps: {} };
+    }
+    return { twiml: renderUnchecked(settings, decision, context), steps: {} };
   }
 
   const named = decision.routeTo;
   // TaskRouter finds the named worker itself (known-agent routing); a <Dial> chain is for the other routes.
   if (named !== undefined && settings.defaultRoute.kind !== 'enqueue' && reachable(context.routeTo)) {
-    dialStaff(r, settings, context.routeTo, 'named', named);
-    const steps: CallPlan['steps'] = { voicemail: renderVoicemail(settings, { id: named, name: context.routeTo.name }) };
-    if (reachable(context.deputy)) {
-      const d = new VoiceResponse();
-      dialStaff(d, settings, context.deputy, 'deputy', named);
-      steps.deputy = d.toString();
-    }
-    return { twiml: r.toString(), steps };
+    const routeTo = context.routeTo;
+    const key = JSON.stringify(['named', named, ...staffKey(routeTo), ...staffKey(context.deputy)]);
+    return remembered(settings, key, () => {
+      const r = new VoiceResponse();
+      dialStaff(r, settings, routeTo, 'named', named);
+      const steps: CallPlan['steps'] = { voicemail: renderVoicemail(settings, { id: named, name: routeTo.name }) };
+      if (reachable(context.deputy)) {
+        const d = new VoiceResponse();
+        dialStaff(d, settings, context.deputy, 'deputy', named);
+        steps.deputy = d.toString();
+      }
+      return { twiml: r.toString(), steps };
+    });
   }
 
   if (settings.defaultRoute.kind !== 'enqueue') {
     // A dial or redirect route carries nothing of the decision: the same answer for every such call.
     return { twiml: once(settings, 'route', () => renderRouteOnly(settings)), steps: {} };
   }
+  const r = new VoiceResponse();
   appendRoute(r, settings, decision, context);
   return { twiml: r.toString(), steps: {} };
+}
+
+/** A call whose restrictions could not be checked: the brief emergency offer, then the normal route. */
+function renderUnchecked(settings: VoiceRenderSettings, decision: Decision, context: CallContext): string {
+  const r = new VoiceResponse();
+  offerEmergency(r, settings, true);
+  appendRoute(r, settings, decision, context);
+  return r.toString();
 }

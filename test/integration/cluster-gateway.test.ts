@@ -136,7 +136,7 @@ async function activeRestriction(customerId: string): Promise<string> {
 describe('the gateway on a three-primary Redis Cluster', () => {
   it('is ready: every primary answers and none evicts', async () => {
     const res = await request(base).get('/readyz').expect(200);
-    expect(res.body).toEqual({ status: 'ready', checks: { redis: 'ok', 'maxmemory-policy': 'noeviction' } });
+    expect(res.body).toEqual({ status: 'ready', checks: { redis: 'ok', 'maxmemory-policy': 'noeviction', gate: 'ok' } });
   });
 
   it('resolves many customers spread over all three primaries in parallel, each to the right one', async () => {
