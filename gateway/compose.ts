@@ -24,6 +24,7 @@ import type { FailureLimitOptions } from './auth';
 import { createConsoleRouter } from './console-routes';
 import { createEventsRouter, type EventsRouter } from './events-routes';
 import { redisReadiness, type ReadyCheck } from './health';
+import { unwatchQueues, watchQueues } from './metrics';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
@@ -116,6 +117,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     resolveToken: (token) => store.staff.resolveToken(token),
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
     mount: (a, kit) => {
+      watchQueues(options.dashboardQueues ?? []);
       mountQueuesDashboard(a, {
         queues: options.dashboardQueues ?? [],
         auth: kit.auth,
@@ -154,6 +156,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
       await hub.close();
     },
     close: async () => {
+      unwatchQueues(options.dashboardQueues ?? []);
       await hub.close();
       await background.idle();
       await Promise.all([closeConnection(lookup), closeConnection(subscriber)]);

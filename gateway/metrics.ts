@@ -4,7 +4,7 @@
  * Labels are bounded vocabularies only (channel, outcome, route pattern, status): never an identity.
  */
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The registry `/metrics` serves. */
 export const registry = new Registry();
@@ -44,6 +44,48 @@ export const httpRequestSeconds = new Histogram({
 export function recordDecision(channel: string, outcome: string, seconds?: number): void {
   decisionsTotal.inc({ channel, outcome });
   if (seconds !== undefined) decisionSeconds.observe({ channel }, seconds);
+}
+
+/** A queue whose job counts can be read (a BullMQ Queue). */
+export interface CountableQueue {
+  name: string;
+  getJobCounts(...states: string[]): Promise<Record<string, number>>;
+}
+
+/** Job states reported per queue: waiting work, work in hand, delayed (digests, retries) and failed jobs. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+const watchedQueues = new Set<CountableQueue>();
+
+/** Jobs per queue and state, read from Redis when `/metrics` is scraped (so every instance reports the shared queues). */
+export const queueJobs = new Gauge({
+  name: 'gatekeeper_queue_jobs',
+  help: 'Jobs in each BullMQ queue, by state (failed jobs wait for a person to look at them on /admin/queues).',
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    await Promise.all(
+      [...watchedQueues].map(async (queue) => {
+        try {
+          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        } catch {
+          // Redis away: the queue is simply missing from this scrape; readiness reports the outage.
+        }
+      }),
+    );
+  },
+});
+
+/** Reports these queues' job counts on `/metrics`. */
+export function watchQueues(queues: Iterable<CountableQueue>): void {
+  for (const q of queues) watchedQueues.add(q);
+}
+
+/** Stops reporting these queues (they are being closed). */
+export function unwatchQueues(queues: Iterable<CountableQueue>): void {
+  for (const q of queues) watchedQueues.delete(q);
 }
 
 /** `GET /metrics`: the registry in Prometheus text format. */

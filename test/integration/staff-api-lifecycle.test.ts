@@ -254,6 +254,15 @@ describe('POST /v1/decisions over a real store, for every channel', () => {
   });
 });
 
+describe('operations', () => {
+  it('reports queue depths on /metrics: approvals above queued their letters, and no worker runs here', async () => {
+    const res = await request(h.app).get('/metrics').expect(200);
+    const waiting = /gatekeeper_queue_jobs\{queue="notifications",state="waiting"\} (\d+)/.exec(res.text);
+    expect(Number(waiting?.[1])).toBeGreaterThanOrEqual(1);
+    expect(res.text).toMatch(/gatekeeper_queue_jobs\{queue="process-message",state="failed"\} 0/);
+  });
+});
+
 describe('contacts, responses and errors', () => {
   it('records a response and lists contacts newest first (tenancy specialist only)', async () => {
     const res = await request(h.app).post('/v1/customers/C123/responses').set(auth('tess')).send({ reference: 'RESP-1', respondedAt: '2026-11-20T10:00:00Z', summary: 'Answered about the fence', contactIds: ['M1'] });
