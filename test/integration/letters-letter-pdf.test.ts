@@ -53,7 +53,7 @@ describe('the restriction notification letter', () => {
     expect(text).toContain('Why we have made this decision');
     expect(text).toContain('212 times'); // the behaviour
     expect(text).toContain('between 10am and 12 noon'); // each restriction
-    expect(text).toContain('no more than 500 words');
+    expect(text).toContain('500 words or fewer');
     expect(text).toContain('once a week, on Fridays');
     expect(text).toContain('from 1 April 2026'); // from when
     expect(text).toContain('by 1 October 2026'); // review date

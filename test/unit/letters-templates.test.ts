@@ -1,4 +1,3 @@
-import { clockTime, describeMeasureForCustomer } from '../../channels/letters/measure-wording';
 import { renderLetterText } from '../../channels/letters/letter-pdf';
 import {
   BEHAVIOUR_IN_PLAIN_WORDS,
@@ -11,7 +10,7 @@ import {
   type LetterContent,
 } from '../../config/letter-templates';
 import { CATEGORIES } from '../../rules/types';
-import { letterOf, NOTIFICATION, STAFF } from '../fixtures/letters/sample-letters';
+import { letterOf, NOTIFICATION } from '../fixtures/letters/sample-letters';
 
 /** The words of a letter as one line, for phrase checks that must not depend on paragraphing. */
 const flat = (content: LetterContent): string => [content.title, ...content.paragraphs].join(' ').replace(/\s+/g, ' ');
@@ -150,38 +149,5 @@ describe('plain words', () => {
     for (const category of CATEGORIES) expect(BEHAVIOUR_IN_PLAIN_WORDS[category]).toBeDefined();
     expect(describeBehaviour('abusive-contact', 'On 2 March you swore at a member of staff.')).toMatch(/abusive.*On 2 March/);
     expect(describeBehaviour('something-new')).toBe(BEHAVIOUR_IN_PLAIN_WORDS.other);
-  });
-
-  it.each([
-    ['10:00', '10am'],
-    ['12:00', '12 noon'],
-    ['14:30', '2.30pm'],
-    ['00:00', 'midnight'],
-    ['09:05', '9.05am'],
-  ])('says %s as %s', (hhmm, words) => {
-    expect(clockTime(hhmm)).toBe(words);
-  });
-
-  it('describes each measure for the customer in whole sentences', () => {
-    expect(
-      describeMeasureForCustomer(
-        {
-          type: 'call-times',
-          windows: [
-            { days: ['thu', 'tue'], start: '10:00', end: '12:00' },
-            { days: ['mon'], start: '14:00', end: '15:30' },
-          ],
-          bankHolidays: 'open',
-        },
-        STAFF,
-      ),
-    ).toBe('You can phone us on Mondays between 2pm and 3.30pm and on Tuesdays and Thursdays between 10am and 12 noon. We will not take your calls at other times.');
-    expect(describeMeasureForCustomer({ type: 'named-contact', staffId: 'jsmith' }, STAFF)).toBe('Jane Smith will deal with your calls and correspondence.');
-    expect(describeMeasureForCustomer({ type: 'appointments-only', staffId: 'nobody' }, STAFF)).toContain('appointment to see nobody');
-    expect(describeMeasureForCustomer({ type: 'written-only', channels: ['letter'] }, STAFF)).toContain('only in writing, by letter.');
-    expect(describeMeasureForCustomer({ type: 'written-only', channels: ['letter', 'email'] }, STAFF)).toContain('by letter or by email');
-    expect(describeMeasureForCustomer({ type: 'response-frequency', every: 'P14D' }, STAFF)).toContain('once every two weeks, however');
-    expect(describeMeasureForCustomer({ type: 'new-issues-only' }, STAFF)).toContain('refer you to our earlier reply');
-    expect(describeMeasureForCustomer({ type: 'other', description: 'Please do not visit the estate office.' }, STAFF)).toBe('Please do not visit the estate office.');
   });
 });
