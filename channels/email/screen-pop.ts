@@ -4,25 +4,12 @@
  * so whoever picks the message up sees the customer's terms first. The event carries ids, never an address.
  */
 import type { Decision } from '../../rules/types';
-import { EVENTS_CHANNEL, isFlagged, type EventPublisher } from '../voice/screen-pop';
+import { EVENTS_CHANNEL, isFlagged, publishScreenPop, screenPopEvent, type EventPublisher, type ScreenPopEvent } from '../voice/screen-pop';
 
 export { EVENTS_CHANNEL, type EventPublisher };
 
-/** The screen-pop of a written contact, as published (JSON). */
-export interface WrittenScreenPopEvent {
-  type: 'screen-pop';
-  channel: 'email' | 'letter';
-  customerId?: string;
-  restrictionId?: string;
-  routeTo?: string;
-  outcome: Decision['outcome'];
-  reasons: Decision['reasons'];
-  agentFlags: string[];
-  /** ISO instant the message was received. */
-  at: string;
-  /** The contact id: the message key. */
-  contactId: string;
-}
+/** The screen-pop of a written contact, as published (JSON): the shape calls use. */
+export type WrittenScreenPopEvent = ScreenPopEvent & { channel: 'email' | 'letter' };
 
 /**
  * Whether agents need a screen-pop: a restriction in force, an unsettled identity, or an emergency from a
@@ -40,22 +27,8 @@ export function needsScreenPop(decision: Decision): boolean {
  * @param at when the message was received
  */
 export function writtenScreenPop(channel: 'email' | 'letter', decision: Decision, contactId: string, at: Date): WrittenScreenPopEvent {
-  const event: WrittenScreenPopEvent = {
-    type: 'screen-pop',
-    channel,
-    outcome: decision.outcome,
-    reasons: decision.reasons,
-    agentFlags: decision.agentFlags,
-    at: at.toISOString(),
-    contactId,
-  };
-  if (decision.customerId !== undefined) event.customerId = decision.customerId;
-  if (decision.restrictionId !== undefined) event.restrictionId = decision.restrictionId;
-  if (decision.routeTo !== undefined) event.routeTo = decision.routeTo;
-  return event;
+  return { ...screenPopEvent(decision, contactId, at, channel), channel };
 }
 
 /** Publishes a written contact's screen-pop on {@link EVENTS_CHANNEL}. */
-export async function publishWrittenScreenPop(publisher: EventPublisher, event: WrittenScreenPopEvent): Promise<void> {
-  await publisher.publish(EVENTS_CHANNEL, JSON.stringify(event));
-}
+export const publishWrittenScreenPop: (publisher: EventPublisher, event: WrittenScreenPopEvent) => Promise<void> = publishScreenPop;

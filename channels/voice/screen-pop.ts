@@ -3,15 +3,15 @@
  * pub/sub (channel {@link EVENTS_CHANNEL}), so the agent who picks up sees the restriction's terms before
  * saying hello. The event never carries a phone number: agents look the customer up by id.
  */
-import type { Decision, Outcome, ReasonCode } from '../../rules/types';
+import type { Channel, Decision, Outcome, ReasonCode } from '../../rules/types';
 
 /** The pub/sub channel the gateway's server-sent events relay to agents. */
 export const EVENTS_CHANNEL = 'gk:events';
 
-/** The screen-pop event, as published (JSON). */
+/** The screen-pop event, as published (JSON); written contact publishes the same shape (channels/email). */
 export interface ScreenPopEvent {
   type: 'screen-pop';
-  channel: 'voice';
+  channel: Channel;
   /** Absent for an ambiguous or unchecked caller. */
   customerId?: string;
   restrictionId?: string;
@@ -22,7 +22,7 @@ export interface ScreenPopEvent {
   agentFlags: string[];
   /** ISO instant of the decision. */
   at: string;
-  /** The contact id: the CallSid. */
+  /** The contact id: the CallSid, or a message's key. */
   contactId: string;
 }
 
@@ -51,11 +51,11 @@ export function isFlagged(decision: Decision): boolean {
   );
 }
 
-/** Builds the screen-pop event of a decision. */
-export function screenPopEvent(decision: Decision, contactId: string, at: Date): ScreenPopEvent {
+/** Builds the screen-pop event of a decision (a call's unless `channel` says otherwise). */
+export function screenPopEvent(decision: Decision, contactId: string, at: Date, channel: Channel = 'voice'): ScreenPopEvent {
   const event: ScreenPopEvent = {
     type: 'screen-pop',
-    channel: 'voice',
+    channel,
     outcome: decision.outcome,
     reasons: decision.reasons,
     agentFlags: decision.agentFlags,
