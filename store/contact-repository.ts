@@ -174,6 +174,9 @@ export class ContactRepository {
         if (before === null) throw new NotFoundError('contact', id);
         const current = parseRecord<StoredContact>(key, before);
         const next: StoredContact = { ...current, ...patch, id: current.id, receivedAt: current.receivedAt, channel: current.channel };
+        // Details arrive in pieces (who answered, then the duration): merged inside the compare-and-set, so
+        // two pieces landing at once both stay.
+        if (patch.details !== undefined) next.details = { ...current.details, ...patch.details };
         if (patch.from !== undefined) next.from = this.normaliseFrom(next.channel, patch.from);
         if ((await this.redis.gkCompareAndSet(key, before, JSON.stringify(next))) === 1) {
           await this.reindexBreach(keys, current, next);

@@ -214,20 +214,15 @@ export class VoiceEvidence {
     await settleAll(writes);
   }
 
-  /**
-   * Applies a progress patch, adding its `details` to those already recorded (the store's update replaces
-   * `details` whole, and a call's details arrive in pieces: who answered, then the final duration).
-   * Read-then-write: two pieces landing in the same instant could lose one detail; the audit stream keeps
-   * every piece regardless.
-   */
+  /** Applies a progress patch; the store merges its `details` into those already recorded, atomically. */
   private async patchContact(customerId: string | undefined, callSid: string, patch: ContactPatch): Promise<void> {
-    if (patch.details === undefined) {
+    try {
       await this.sinks.contacts.update(customerId, callSid, patch);
-      return;
+    } catch (error) {
+      // A status callback for a call whose record is gone (expired) has nothing to add to.
+      if ((error as { code?: unknown }).code === 'not-found') return;
+      throw error;
     }
-    const current = await this.sinks.contacts.get(customerId, callSid);
-    if (current === undefined) return;
-    await this.sinks.contacts.update(customerId, callSid, { ...patch, details: { ...current.details, ...patch.details } });
   }
 }
 

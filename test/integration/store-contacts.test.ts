@@ -74,6 +74,16 @@ describe('recording contacts', () => {
     expect(await open.store.contacts.get('C1', 'CA-3')).toMatchObject({ status: 'forwarded', routeTo: 'jsmith' });
   });
 
+  it('merges details arriving in pieces at the same moment, losing none', async () => {
+    await open.store.contacts.record('C1', aContact('CA-4', { channel: 'voice' }));
+    await Promise.all([
+      open.store.contacts.update('C1', 'CA-4', { details: { answeredBy: 'jsmith' } }),
+      open.store.contacts.update('C1', 'CA-4', { details: { durationSeconds: 65 } }),
+      open.store.contacts.update('C1', 'CA-4', { details: { recordingSid: 'RE123' } }),
+    ]);
+    expect((await open.store.contacts.get('C1', 'CA-4'))?.details).toEqual({ answeredBy: 'jsmith', durationSeconds: 65, recordingSid: 'RE123' });
+  });
+
   it('refuses a receivedAt that is not an instant', async () => {
     await expect(open.store.contacts.record('C1', aContact('BAD', { receivedAt: 'yesterday' }))).rejects.toMatchObject({ code: 'invalid-date' });
   });
