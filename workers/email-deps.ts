@@ -102,7 +102,8 @@ export function emailSettingsFromConfig(config: Config, overrides: Partial<Email
       repeatThreshold: config.repeatThreshold,
       emergencyPhrases: EMERGENCY_PHRASES,
     },
-    letterLimits: {},
+    // LETTER_MAX_PAGES and LETTER_TIMEOUT_MS: what an operator sets must bound every letter the workers read.
+    letterLimits: { maxPages: config.letterMaxPages, timeoutMs: config.letterTimeoutMs },
     ...overrides,
   };
 }

@@ -44,10 +44,19 @@ export function createEmailIngestion(options: { config: Pick<Config, 'rawRetenti
 
 /**
  * Starts the SMTP listener on `SMTP_PORT` over an ingest door.
- * @param config port, domains and size limit
+ * @param config port, domains, size limit and the shutdown grace period
  * @param ingest the door
  * @param logger the logger
  */
-export function startSmtpRole(config: Pick<Config, 'smtpPort' | 'smtpDomains' | 'maxMessageBytes'>, ingest: EmailIngest, logger: Logger): Promise<SmtpListener> {
-  return startSmtpListener({ port: config.smtpPort, domains: config.smtpDomains, maxMessageBytes: config.maxMessageBytes, ingest, logger });
+export function startSmtpRole(config: Pick<Config, 'smtpPort' | 'smtpDomains' | 'maxMessageBytes' | 'shutdownGraceMs'>, ingest: EmailIngest, logger: Logger): Promise<SmtpListener> {
+  return startSmtpListener({
+    port: config.smtpPort,
+    domains: config.smtpDomains,
+    maxMessageBytes: config.maxMessageBytes,
+    ingest,
+    logger,
+    // Sessions still open a second before the grace period ends (an idle sending server, a slow upload) are
+    // told 421 and closed, so that shutdown completes in time; their senders retry, nothing is lost.
+    closeTimeoutMs: Math.max(1, config.shutdownGraceMs - 1000),
+  });
 }

@@ -204,6 +204,10 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
   const problems = new Set<ParseProblem>();
   const attachments: ParsedAttachment[] = [];
   const pending: Array<Promise<void>> = [];
+  // Attachments still being read. A parser that fails part-way (mailsplit refuses more than ~1,000 parts,
+  // or too deep a nesting) never ends the content stream of the attachment it was in: without finishing
+  // those here, the parse would wait for them for ever, and so would the job and the worker's slot.
+  const unfinished = new Set<() => void>();
   let headers = new Map<string, HeaderValue>();
   let text: string | undefined;
   let html: string | undefined;
@@ -228,6 +232,7 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
           if (keeping && size <= maxKeep) chunks.push(c);
         });
         const finish = (): void => {
+          if (!unfinished.delete(finish)) return;
           const attachment: ParsedAttachment = { ...meta, size, inline: data.contentDisposition === 'inline' || data.related === true };
           if (keeping && size <= maxKeep) attachment.content = Buffer.concat(chunks);
           else if (keeping) problems.add('attachment-too-large');
@@ -235,6 +240,7 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
           data.release?.();
           resolve();
         };
+        unfinished.add(finish);
         data.content.once('end', finish);
         data.content.once('error', finish);
       }),
@@ -259,6 +265,7 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
   parser.once('error', () => {
     watch.unpipe(parser);
     watch.pipe(new PassThrough()).resume();
+    for (const finish of [...unfinished]) finish();
   });
   await Promise.race([parsed, sourceFailed]);
   await Promise.all(pending);

@@ -30,13 +30,19 @@ export interface SmtpListenerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Host name in the greeting. Default the OS host name. */
   name?: string;
+  /**
+   * How long {@link SmtpListener.close} lets open sessions finish before answering them 421 and closing
+   * them. A sending server may hold an idle connection open for minutes, so this must fit inside the
+   * process's shutdown grace period. Default 30 000 ms (smtp-server's own default).
+   */
+  closeTimeoutMs?: number;
 }
 
 /** A running listener. */
 export interface SmtpListener {
   /** The bound port. */
   readonly port: number;
-  /** Stops accepting connections and waits for open sessions to end. */
+  /** Stops accepting connections and waits for open sessions to end (at most `closeTimeoutMs`, then 421). */
   close(): Promise<void>;
 }
 
@@ -71,6 +77,8 @@ export function smtpServerOptions(options: SmtpListenerOptions): SMTPServerOptio
     disableReverseLookup: true,
     logger: false,
     maxClients: 200,
+    // smtp-server treats 0 as "use the default": never pass it.
+    ...(options.closeTimeoutMs !== undefined ? { closeTimeout: Math.max(1, options.closeTimeoutMs) } : {}),
     onRcptTo(address, _session, callback) {
       if (isOurRecipient(address.address, domains)) return callback();
       callback(reply(550, '5.7.1 Relaying denied: we accept mail only for our own domains'));
