@@ -6,8 +6,8 @@
 import type { Express, Router } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
 import { RedisCallSessions } from '../channels/voice/call-session';
+import { decisionSettings } from '../channels/decision-settings';
 import type { Config } from '../config/env';
-import { EMERGENCY_PHRASES } from '../config/emergency-phrases';
 import type { Logger } from '../config/logger';
 import type { DecisionSettings, Restriction, Staff } from '../rules/types';
 import {
@@ -30,18 +30,6 @@ import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
 import { createVoiceRouter } from './voice-routes';
 import { mountQueuesDashboard } from './queues-dashboard';
-
-/** Organisation-wide settings for `decide`, from the configuration. */
-export function decisionSettings(config: Config): DecisionSettings {
-  return {
-    timeZone: config.timeZone,
-    emergencyNumber: config.emergencyNumber,
-    writeToAddress: config.writeToAddress,
-    writeToEmail: config.writeToEmail,
-    repeatThreshold: config.repeatThreshold,
-    emergencyPhrases: EMERGENCY_PHRASES,
-  };
-}
 
 /** Extra routers a role adds (the inbound-email webhook, the queue dashboard), mounted before the 404. */
 export type ExtraMount = (app: Express, kit: MountKit, gateway: { store: Store; deps: ApiDeps }) => void;

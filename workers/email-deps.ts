@@ -7,7 +7,7 @@ import type { EventPublisher } from '../channels/email/screen-pop';
 import type { MailTransport } from '../channels/email/mail-transport';
 import type { LetterAttachment, LetterExtractionDeps, LetterLimits, LetterText } from '../channels/letters/extract';
 import type { Letter } from '../channels/letters/letter-pdf';
-import { EMERGENCY_PHRASES } from '../config/emergency-phrases';
+import { decisionSettings } from '../channels/decision-settings';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { DecisionSettings } from '../rules/types';
@@ -94,14 +94,7 @@ export function emailSettingsFromConfig(config: Config, overrides: Partial<Email
     maxMessageBytes: config.maxMessageBytes,
     timeZone: config.timeZone,
     emergencyNumber: config.emergencyNumber,
-    decision: {
-      timeZone: config.timeZone,
-      emergencyNumber: config.emergencyNumber,
-      writeToAddress: config.writeToAddress,
-      writeToEmail: config.writeToEmail,
-      repeatThreshold: config.repeatThreshold,
-      emergencyPhrases: EMERGENCY_PHRASES,
-    },
+    decision: decisionSettings(config),
     // LETTER_MAX_PAGES and LETTER_TIMEOUT_MS: what an operator sets must bound every letter the workers read.
     letterLimits: { maxPages: config.letterMaxPages, timeoutMs: config.letterTimeoutMs },
     ...overrides,
