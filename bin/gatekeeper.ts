@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { logger, setLogLevel, type Logger } from '../config/logger';
 import { composeGateway } from '../gateway/compose';
+import { recordDecision } from '../gateway/metrics';
 import { buildMonthlyReport, reportToCsv } from '../gateway/report-routes';
 import { ReportAuditStore } from '../gateway/report-store';
 import { createStore } from '../store';
@@ -135,7 +136,14 @@ export async function startSmtp(ctx: RoleContext): Promise<RunningRole> {
  */
 export async function startWorkers(ctx: RoleContext): Promise<RunningRole> {
   const store = createStore(ctx.redis);
-  const email = await startEmailWorkers({ config: ctx.config, logger: ctx.logger, target: ctx.redisTarget, redis: ctx.redis, store });
+  const email = await startEmailWorkers({
+    config: ctx.config,
+    logger: ctx.logger,
+    target: ctx.redisTarget,
+    redis: ctx.redis,
+    store,
+    onDecision: (channel, outcome) => recordDecision(channel, outcome),
+  });
   const audits = new ReportAuditStore(ctx.redis);
   const lifecycle = await startLifecycleWorkers({
     config: ctx.config,

@@ -10,7 +10,7 @@ import type { Letter } from '../channels/letters/letter-pdf';
 import { decisionSettings } from '../channels/decision-settings';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
-import type { DecisionSettings } from '../rules/types';
+import type { Decision, DecisionSettings } from '../rules/types';
 import type { RawMessageStore } from '../store/raw-messages';
 import type { AuditLog } from '../store/audit-log';
 import type { ContactRepository } from '../store/contact-repository';
@@ -71,6 +71,8 @@ export interface EmailWorkerDeps {
   logger: Logger;
   /** The clock (delays of digest jobs); decisions use each message's receivedAt. */
   now: () => Date;
+  /** Told of every decision (bin/ counts them on /metrics). */
+  onDecision?: (channel: 'email' | 'letter', outcome: Decision['outcome']) => void;
 }
 
 /**

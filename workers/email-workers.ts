@@ -45,6 +45,8 @@ export interface EmailWorkersOptions {
   processConcurrency?: number;
   /** @default real time */
   now?: () => Date;
+  /** Told of every decision (e.g. to count it on /metrics). */
+  onDecision?: EmailWorkerDeps['onDecision'];
 }
 
 /** Running written-contact workers. */
@@ -95,6 +97,7 @@ export async function startEmailWorkers(options: EmailWorkersOptions): Promise<R
     settings,
     logger,
     now: options.now ?? (() => new Date()),
+    ...(options.onDecision ? { onDecision: options.onDecision } : {}),
   };
   const workers: Worker[] = [
     createProcessMessageWorker(connection, deps, { concurrency: options.processConcurrency ?? 2 }),

@@ -168,6 +168,7 @@ export async function processMessage(deps: EmailWorkerDeps, messageKey: string):
 
   // ── Decide ──────────────────────────────────────────────────────────────────────────────────────────
   const decision = safeDecide(deps, contact, identification, receivedAt);
+  deps.onDecision?.(channel, decision.outcome);
   let wordLimitPending: number | undefined;
   if (manualCount) {
     // The machine read only part of the letter (or none): its count is at most a lower bound, so only an

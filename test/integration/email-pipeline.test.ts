@@ -137,6 +137,8 @@ describe('a restricted customer writing ten times at once (response-frequency, n
       const event = await eventually(async () => events.map((e) => JSON.parse(e) as Record<string, unknown>).find((e) => e.contactId === key));
       expect(event).toMatchObject({ type: 'screen-pop', channel: 'email', customerId: 'C1001', restrictionId: 'R-C1001', outcome: 'emergency', reasons: ['emergency'] });
       expect(JSON.stringify(event)).not.toContain('@');
+      // Every decision is reported for /metrics, the emergency among them.
+      expect(p.decisions).toContainEqual({ channel: 'email', outcome: 'emergency' });
     } finally {
       subscriber.disconnect();
     }
