@@ -92,7 +92,8 @@ it('waits through a relay that is down, then answers 4xx, and delivers each forw
   await relay.up();
   relay.setMode('tempfail');
   const while4xx = await send(CUSTOMERS[1], 'Relay busy');
-  await until(() => relay.attempts.filter((a) => a.outcome === 'tempfail').length >= 2, 20_000, 'the relay to answer 451 to the forward and the acknowledgement');
+  const busy = (kind: string) => relay.attempts.some((a) => a.outcome === 'tempfail' && a.messageId === `${kind}.${while4xx}@${DOMAIN}`);
+  await until(() => busy('fwd') && busy('ack'), 20_000, 'the relay to answer 451 to the forward and the acknowledgement');
   relay.setMode('accept');
 
   // The retries (10 s after each first failure) deliver.
