@@ -4,6 +4,7 @@
  * time limit. The same open reader also hands out a page's images, so that `extract.ts` can OCR the pages
  * that turned out to be scans without parsing the PDF twice.
  */
+import { inflatedSizeWithin } from './pdf-inflation';
 import { Worker } from 'node:worker_threads';
 
 import { PdfTimeoutError, PdfUnreadableError } from './errors';
@@ -109,6 +110,9 @@ export class PdfReader {
     const maxPages = Math.floor(positive(limits.maxPages, DEFAULT_MAX_PAGES, 'maxPages'));
     const timeoutMs = positive(limits.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
     const maxMemoryMb = positive(limits.maxMemoryMb, DEFAULT_MAX_MEMORY_MB, 'maxMemoryMb');
+    if (inflatedSizeWithin(data) === undefined) {
+      throw new PdfUnreadableError('the PDF inflates to more than a letter can (a compression bomb?): it needs a person');
+    }
     const worker = new Worker(PDF_WORKER_SCRIPT, {
       eval: true,
       workerData: { unpdfPath: unpdfEntry() },
