@@ -71,7 +71,7 @@ it('forwards once after the worker is killed mid-send and another takes over', a
   const second = await spawnGatekeeper({ name: 'worker-2', roles: 'worker', env });
   // BullMQ's defaults, as in production: the dead worker's 30 s lock lapses, and a stalled check (every 30 s,
   // the second to see the job without a lock) moves it back to wait — 15 to 60 s after the kill.
-  await until(() => relay.accepted.some((m) => m.rcptTo.includes(MAILBOX)), 90_000, 'the forward to be sent again by the new worker');
+  await until(() => relay.accepted.some((m) => m.rcptTo.includes(MAILBOX)), 150_000, 'the forward to be sent again by the new worker');
   await emailQueuesIdle(redis.url);
 
   const forwards = relay.accepted.filter((m) => m.rcptTo.includes(MAILBOX));
@@ -85,4 +85,4 @@ it('forwards once after the worker is killed mid-send and another takes over', a
   expect(meta).toMatchObject({ status: 'forwarded' });
   expect(meta.forwardedAt).toBeDefined();
   expect(second.entries().some((e) => e.message === 'written contact forwarded' && e.messageKey === messageKey)).toBe(true);
-}, 120_000);
+}, 200_000);

