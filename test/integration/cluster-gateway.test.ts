@@ -6,7 +6,7 @@
  * servers with CROSSSLOT, and each node's `INFO errorstats` is checked at the end for any such refusal.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { gatewayWiring, type GatewayWiring } from '../../bin/wiring';
@@ -16,6 +16,7 @@ import { composeGateway, type ComposedGateway } from '../../gateway/compose';
 import type { Role } from '../../rules/types';
 import { closeConnection, createStoreConnection, waitUntilReady, type RedisConnection } from '../../store/connections';
 import { redisTargetFromSettings } from '../../store/redis-target';
+import { serveOnLoopback } from '../support/serve';
 import { startRedisCluster, until, type TestRedisCluster } from '../support/redis-cluster';
 
 const ADMIN_TOKEN = 'cluster-admin-token-0123456789abcdef';
@@ -77,11 +78,7 @@ beforeAll(async () => {
   const logger = createLogger('error');
   wiring = gatewayWiring({ config, logger, target, redis: connection });
   gateway = composeGateway({ config, logger, target, redis: connection, now: () => now, ...wiring });
-  server = createServer(gateway.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  base = `http://127.0.0.1:${addr.port}`;
+  ({ server, base } = await serveOnLoopback(gateway.app));
 
   tokens.agent = await addStaff('agent1', ['agent']);
   tokens.sam = await addStaff('sam', ['staff']);

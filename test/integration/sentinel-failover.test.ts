@@ -7,7 +7,7 @@
  * wrong answer, never a 500, and once a replica is promoted it must be ready and correct again, with every
  * write it acknowledged (2xx) before or after the fault still there.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { gatewayWiring, type GatewayWiring } from '../../bin/wiring';
 import { loadConfig } from '../../config/env';
@@ -16,6 +16,7 @@ import { composeGateway, type ComposedGateway } from '../../gateway/compose';
 import type { Role } from '../../rules/types';
 import { closeConnection, createStoreConnection, waitUntilReady, type RedisConnection } from '../../store/connections';
 import { redisTargetFromSettings } from '../../store/redis-target';
+import { serveOnLoopback } from '../support/serve';
 import { startRedisSentinel, type TestRedisSentinel } from '../support/redis-sentinel';
 
 const ADMIN_TOKEN = 'sentinel-admin-token-0123456789abcdef';
@@ -64,11 +65,7 @@ beforeAll(async () => {
   const logger = createLogger('silent');
   wiring = gatewayWiring({ config, logger, target, redis: connection });
   gateway = composeGateway({ config, logger, target, redis: connection, now: () => now, ...wiring });
-  server = createServer(gateway.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  base = `http://127.0.0.1:${addr.port}`;
+  ({ server, base } = await serveOnLoopback(gateway.app));
 
   tokens.agent = await addStaff('agent1', ['agent']);
   tokens.sam = await addStaff('sam', ['staff']);
