@@ -5,7 +5,10 @@
  */
 import type { Express, Router } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
+import { DirectCallWriter } from '../channels/voice/call-recorder';
 import { RedisCallSessions } from '../channels/voice/call-session';
+import { VoiceEvidence } from '../channels/voice/evidence';
+import { EvidenceThread } from '../channels/voice/evidence-thread';
 import { decisionSettings } from '../channels/decision-settings';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -98,6 +101,14 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     logger.error('background task failed', { task, code: (error as { code?: unknown } | undefined)?.code }),
   );
   let events: EventsRouter | undefined;
+  // Evidence of calls is written on its own thread (channels/voice/evidence-thread.ts), started with the first call.
+  const calls = new RedisCallSessions(lookup);
+  const evidenceThread = new EvidenceThread({
+    target: options.target,
+    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events: redis }), logger),
+    logger,
+    logLevel: config.logLevel,
+  });
   const app = createApp({
     config,
     logger,
@@ -126,7 +137,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
           audit: deps.audit,
         }),
       );
-      const voice = voiceRouter(options, settings, store, lookup, now, background);
+      const voice = voiceRouter(options, settings, store, { calls, evidenceThread }, now, background);
       if (voice) a.use(voice);
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
@@ -147,6 +158,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
       unwatchQueues(options.dashboardQueues ?? []);
       await hub.close();
       await background.idle();
+      await evidenceThread.close();
       await Promise.all([closeConnection(lookup), closeConnection(subscriber)]);
     },
   };
@@ -174,7 +186,7 @@ function voiceRouter(
   options: GatewayOptions,
   settings: DecisionSettings,
   store: Store,
-  lookup: RedisConnection,
+  voice: { calls: RedisCallSessions; evidenceThread: EvidenceThread },
   now: () => Date,
   background: BackgroundTasks,
 ): Router | undefined {
@@ -187,7 +199,8 @@ function voiceRouter(
     config,
     settings,
     gate: store.gate,
-    calls: new RedisCallSessions(lookup),
+    calls: voice.calls,
+    evidenceWriter: voice.evidenceThread,
     contacts: store.contacts,
     audit: store.audit,
     events: redis,

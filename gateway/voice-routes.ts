@@ -19,6 +19,7 @@ import { logger as defaultLogger } from '../config/logger';
 import type { DecisionSettings } from '../rules/types';
 import { BackgroundTasks } from '../channels/voice/background';
 import { VoiceCallFlow, type DecideFn, type VoiceLogger } from '../channels/voice/call-flow';
+import type { DecidedCallWriter } from '../channels/voice/call-recorder';
 import type { CallSessionStore } from '../channels/voice/call-session';
 import { VoiceEvidence, type AuditRecorder, type ContactRecorder } from '../channels/voice/evidence';
 import type { CallerLookup } from '../channels/voice/identify';
@@ -53,6 +54,11 @@ export interface VoiceRouterDeps {
   background?: BackgroundTasks;
   /** Default: `rules/decide`. */
   decide?: DecideFn;
+  /**
+   * Where decided calls are claimed and recorded. Default: on this thread, through `calls`, `contacts`,
+   * `audit` and `events`; the gateway passes an `EvidenceThread` (channels/voice/evidence-thread.ts).
+   */
+  evidenceWriter?: DecidedCallWriter;
 }
 
 /** Marks a request whose signature was verified, so an error after that point still answers TwiML. */
@@ -97,6 +103,7 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
     now: deps.now ?? (() => new Date()),
     logger: log,
     ...(deps.decide !== undefined ? { decide: deps.decide } : {}),
+    ...(deps.evidenceWriter !== undefined ? { writer: deps.evidenceWriter } : {}),
     onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
   });
 

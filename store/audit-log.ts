@@ -7,14 +7,12 @@
  * anything that must be kept for years is exported from it. The bound is a safety net against filling
  * memory (and, with `noeviction`, refusing writes), not a retention policy.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Result } from 'ioredis';
 import type { RedisConnection } from './connections';
 import { InvalidValueError } from './errors';
 import { guard, parseRecord } from './guard';
 import { assertSafeId, globalKeys } from './keys';
-import { defineScripts } from './scripts';
+import { defineScripts, scriptSource } from './scripts';
 import type { AuditEntry, AuditRecord } from './types';
 
 declare module 'ioredis' {
@@ -24,19 +22,8 @@ declare module 'ioredis' {
   }
 }
 
-/** The batch script; read once per process. */
+/** The batch script (registered here: its key count varies). */
 const APPEND_MANY_SCRIPT = 'append-audit-once-many.lua';
-let appendManyLua: string | undefined;
-
-/** Its source, next to this module when run from source, or in the source tree when run from `dist/store/`. */
-function appendManySource(): string {
-  if (appendManyLua !== undefined) return appendManyLua;
-  const candidates = [join(__dirname, 'scripts'), join(__dirname, '..', '..', 'store', 'scripts')];
-  const dir = candidates.find((d) => existsSync(join(d, APPEND_MANY_SCRIPT)));
-  if (dir === undefined) throw new Error(`${APPEND_MANY_SCRIPT} not found in ${candidates.join(' or ')}`);
-  appendManyLua = readFileSync(join(dir, APPEND_MANY_SCRIPT), 'utf8');
-  return appendManyLua;
-}
 
 /** One record of {@link AuditLog.appendOnceMany}. */
 export interface KeyedAuditEntry {
@@ -99,7 +86,7 @@ export class AuditLog {
   ) {
     defineScripts(redis);
     // Without a fixed key count: the caller passes it first (one guard per record, plus the stream).
-    redis.defineCommand('gkAppendAuditOnceMany', { lua: appendManySource() });
+    redis.defineCommand('gkAppendAuditOnceMany', { lua: scriptSource(APPEND_MANY_SCRIPT) });
     this.maxLength = options.maxLength ?? DEFAULT_AUDIT_MAX_LENGTH;
     this.onceTtlSeconds = options.onceTtlSeconds ?? DEFAULT_ONCE_TTL_SECONDS;
   }

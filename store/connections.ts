@@ -6,6 +6,7 @@
  * |---|---|---|
  * | {@link createLookupConnection} | the gate (live calls) | fails in well under a second, so the call proceeds flagged |
  * | {@link createStoreConnection} | repositories, staff API, ingest | retries briefly, then fails (SMTP 4xx, HTTP 503) |
+ * | {@link createEvidenceConnection} | the voice evidence thread | as the store's (auto-pipelined) |
  * | {@link createQueueConnection} | BullMQ producers (`Queue`) | fails fast, the caller answers 4xx/503 |
  * | {@link createWorkerConnection} | BullMQ `Worker`s | waits forever and resumes (BullMQ requires `maxRetriesPerRequest: null`) |
  * | {@link createSubscriberConnection} | pub/sub for server-sent events | waits, then resubscribes |
@@ -170,6 +171,26 @@ export function createStoreConnection(target: RedisTarget, options: ConnectionOp
     {
       purpose: 'store',
       redis: { commandTimeout: 5000, connectTimeout: 5000, maxRetriesPerRequest: 2 },
+      retry: cappedBackoff(50, 500),
+      enableOfflineQueue: true,
+    },
+    options,
+  );
+}
+
+/**
+ * For writing evidence of calls after they have been answered (the voice channel's evidence thread). Like
+ * {@link createStoreConnection} — it may wait briefly through a reconnect, since nobody is waiting on it —
+ * but auto-pipelined: its commands come in batches (a claim, a contact and an audit entry per call, for
+ * every call answered in one turn of the gateway's event loop), and auto-pipelining sends each batch's
+ * commands in one write.
+ */
+export function createEvidenceConnection(target: RedisTarget, options: ConnectionOptions = {}): RedisConnection {
+  return connect(
+    target,
+    {
+      purpose: 'evidence',
+      redis: { commandTimeout: 5000, connectTimeout: 5000, maxRetriesPerRequest: 2, enableAutoPipelining: true },
       retry: cappedBackoff(50, 500),
       enableOfflineQueue: true,
     },

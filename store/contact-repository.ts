@@ -3,8 +3,6 @@
  * contact id (a retried webhook, a re-delivered email), and the message text is kept apart from the
  * record with a retention TTL, because it is personal data needed only for repeat detection.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Cluster, type Result } from 'ioredis';
 import type { Channel } from '../rules/types';
 import type { RedisConnection } from './connections';
@@ -12,7 +10,7 @@ import { ConflictError, InvalidValueError, NotFoundError } from './errors';
 import { guard, parseOptional, parseRecord } from './guard';
 import { normaliseEmail, normalisePhone } from './identity';
 import { assertSafeId, contactKeys } from './keys';
-import { defineScripts } from './scripts';
+import { defineScripts, scriptSource } from './scripts';
 import type { ContactPatch, StoredContact } from './types';
 
 declare module 'ioredis' {
@@ -31,25 +29,17 @@ declare module 'ioredis' {
       textTtlSeconds: number,
       breach: '0' | '1',
     ): Result<number, Context>;
+    /** store/scripts/record-contacts-many.lua: `numberOfKeys` first (four per contact). */
+    gkRecordContactsMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<number[], Context>;
   }
 }
 
 /** The arguments of `gkRecordContact`, in order. */
 type RecordContactArgs = [string, string, string, string, string, number, string, '0' | '1', string, number, '0' | '1'];
 
-/** The script that records a contact; read once per process. */
+/** The script that records a contact, and the one that records several (single server or Sentinel). */
 const RECORD_CONTACT_SCRIPT = 'record-contact-4.lua';
-let recordContactLua: string | undefined;
-
-/** Its source, next to this module when run from source, or in the source tree when run from `dist/store/`. */
-function recordContactSource(): string {
-  if (recordContactLua !== undefined) return recordContactLua;
-  const candidates = [join(__dirname, 'scripts'), join(__dirname, '..', '..', 'store', 'scripts')];
-  const dir = candidates.find((d) => existsSync(join(d, RECORD_CONTACT_SCRIPT)));
-  if (dir === undefined) throw new Error(`${RECORD_CONTACT_SCRIPT} not found in ${candidates.join(' or ')}`);
-  recordContactLua = readFileSync(join(dir, RECORD_CONTACT_SCRIPT), 'utf8');
-  return recordContactLua;
-}
+const RECORD_CONTACTS_MANY_SCRIPT = 'record-contacts-many.lua';
 
 /** Options of {@link ContactRepository}. */
 export interface ContactRepositoryOptions {
@@ -84,7 +74,9 @@ export class ContactRepository {
     options: ContactRepositoryOptions = {},
   ) {
     defineScripts(redis);
-    redis.defineCommand('gkRecordContact', { numberOfKeys: 4, lua: recordContactSource() });
+    redis.defineCommand('gkRecordContact', { numberOfKeys: 4, lua: scriptSource(RECORD_CONTACT_SCRIPT) });
+    // Without a fixed key count: the caller passes it first (four per contact).
+    redis.defineCommand('gkRecordContactsMany', { lua: scriptSource(RECORD_CONTACTS_MANY_SCRIPT) });
     this.textTtlSeconds = Math.round((options.textRetentionDays ?? DEFAULT_TEXT_RETENTION_DAYS) * 86_400);
     this.region = options.region ?? 'GB';
   }
@@ -102,30 +94,32 @@ export class ContactRepository {
   }
 
   /**
-   * {@link record} for several contacts, sent together: one round trip for the lot on a single server (or
-   * Sentinel), one script per contact as ever. On a cluster, where one pipeline cannot span the customers'
-   * slots, each is sent on its own. For callers that record many contacts at once (the voice webhooks
+   * {@link record} for several contacts, sent together: one command for the lot on a single server or
+   * Sentinel (record-contacts-many.lua records each exactly as record-contact-4.lua does). On a cluster,
+   * where one command cannot span the customers' slots, each is sent on its own. For callers that record many contacts at once (the voice webhooks
    * record every call decided in one turn of the event loop together).
-   * @returns one promise per contact, in order, settling as {@link record}'s would: each contact succeeds
-   *   or fails on its own.
+   * @returns one promise per contact, in order, settling as {@link record}'s would — except that a Redis
+   *   failure fails the whole batch (one command); an invalid contact fails alone, before anything is sent.
    */
   recordAll(contacts: ReadonlyArray<{ customerId: string | undefined; contact: StoredContact & { text?: string } }>): Array<Promise<boolean>> {
     if (this.redis instanceof Cluster || contacts.length < 2) return contacts.map(({ customerId, contact }) => this.record(customerId, contact));
-    const pipeline = this.redis.pipeline();
+    const keys: Array<string | number> = [];
+    const args: Array<string | number> = [];
+    let sent = 0;
     const positions: Array<number | Error> = contacts.map(({ customerId, contact }) => {
       try {
-        pipeline.gkRecordContact(...this.recordArgs(customerId, contact));
-        return pipeline.length - 1;
+        const [k1, k2, k3, k4, ...rest] = this.recordArgs(customerId, contact);
+        keys.push(k1, k2, k3, k4);
+        args.push(...rest);
+        return sent++;
       } catch (error) {
         return error instanceof Error ? error : new Error(String(error));
       }
     });
-    const replies = pipeline.length === 0 ? Promise.resolve([]) : guard(async () => (await pipeline.exec()) ?? []);
+    const replies: Promise<number[]> = sent === 0 ? Promise.resolve([]) : guard(() => this.redis.gkRecordContactsMany(keys.length, ...keys, ...args));
     return positions.map(async (position) => {
       if (position instanceof Error) throw position;
-      const [error, created] = (await replies)[position] ?? [new Error('No reply to a recorded contact'), undefined];
-      if (error) return guard(() => Promise.reject(error));
-      return created === 1;
+      return (await replies)[position] === 1;
     });
   }
 

@@ -7,6 +7,8 @@
  * Use it with the lookup connection (connections.ts), which fails in well under a second, so a call
  * never waits on a sick Redis: the gate then proceeds flagged `restriction-check-unavailable`.
  */
+import { Cluster } from 'ioredis';
+
 import type { GateSnapshot, Identification, RespondedContact } from '../rules/types';
 import type { RedisConnection } from './connections';
 import { StoreUnavailableError } from './errors';
@@ -14,6 +16,7 @@ import { guard, parseRecord } from './guard';
 import { normaliseEmail, normalisePhone } from './identity';
 import { customerKeys, identityKey, isSafeId } from './keys';
 import { parseResponded } from './response-repository';
+import { defineScripts } from './scripts';
 
 /** Who a contact claims to be. The first usable one of `customerId`, `phone`, `email` is looked up. */
 export interface ContactIdentity {
@@ -51,6 +54,7 @@ export class GateRepository {
     options: GateRepositoryOptions = {},
   ) {
     this.region = options.region ?? 'GB';
+    defineScripts(lookup);
   }
 
   /**
@@ -61,15 +65,34 @@ export class GateRepository {
   async resolve(identity: ContactIdentity, options: ResolveOptions = {}): Promise<Identification> {
     return guard(async () => {
       const found = await this.lookupSnapshots(identity);
-      if (found.length === 0) return { kind: 'unidentified' };
-      const [only, ...others] = found;
-      if (only === undefined || others.length > 0) {
-        return { kind: 'ambiguous', customerIds: found.map((s) => s.customerId).sort() };
+      const identification = identify(found);
+      if (identification.kind === 'resolved' && options.responded && needsResponded(identification.snapshot)) {
+        return { ...identification, responded: await this.responded(identification.snapshot.customerId) };
       }
-      if (options.responded && needsResponded(only)) {
-        return { kind: 'resolved', snapshot: only, responded: await this.responded(only.customerId) };
+      return identification;
+    });
+  }
+
+  /**
+   * {@link resolve} for a phone number, reading one more string key in the same command: the voice
+   * webhook reads the call's session with it (a retried webhook replays its answer) at no extra cost. On
+   * a single server or Sentinel that is one script (lookup-identity-and-get-2.lua); on a cluster, where
+   * the two keys lie in different slots, HGETALL and GET in one round trip. A withheld or unreadable
+   * number is not looked up (`unidentified`), and only the other key is read.
+   * @returns the identification, and the other key's value (`null` when it has none).
+   * @throws StoreUnavailableError when Redis cannot answer in time.
+   */
+  async resolvePhoneAnd(phone: string, otherKey: string): Promise<{ identification: Identification; other: string | null }> {
+    return guard(async () => {
+      const key = this.identityKeyOf({ phone });
+      if (key === undefined) return { identification: { kind: 'unidentified' }, other: await this.lookup.get(otherKey) };
+      if (this.lookup instanceof Cluster) {
+        const [fields, other] = await Promise.all([this.lookup.hgetall(key), this.lookup.get(otherKey)]);
+        return { identification: identify(snapshotsOf(key, Object.values(fields))), other };
       }
-      return { kind: 'resolved', snapshot: only };
+      const [flat, other] = await this.lookup.gkLookupIdentityAndGet(key, otherKey);
+      // HGETALL's reply inside a script's is the flat field, value, field, value … list.
+      return { identification: identify(snapshotsOf(key, flat.filter((_, i) => i % 2 === 1))), other };
     });
   }
 
@@ -98,7 +121,7 @@ export class GateRepository {
     const key = this.identityKeyOf(identity);
     if (key === undefined) return [];
     const fields = await this.lookup.hgetall(key);
-    return Object.values(fields).map((json) => parseRecord<GateSnapshot>(key, json));
+    return snapshotsOf(key, Object.values(fields));
   }
 
   private identityKeyOf(identity: ContactIdentity): string | undefined {
@@ -113,6 +136,19 @@ export class GateRepository {
     const key = customerKeys(customerId).responded;
     return parseResponded(key, await this.lookup.hvals(key));
   }
+}
+
+/** The gate snapshots stored as an identity hash's values. */
+function snapshotsOf(key: string, values: readonly string[]): GateSnapshot[] {
+  return values.map((json) => parseRecord<GateSnapshot>(key, json));
+}
+
+/** Nobody, one customer, or several (a household sharing a number or address). */
+function identify(found: readonly GateSnapshot[]): Identification {
+  if (found.length === 0) return { kind: 'unidentified' };
+  const [only, ...others] = found;
+  if (only === undefined || others.length > 0) return { kind: 'ambiguous', customerIds: found.map((s) => s.customerId).sort() };
+  return { kind: 'resolved', snapshot: only };
 }
 
 /** Whether repeat detection can apply to this customer at all. */

@@ -82,7 +82,17 @@ export function normalisePhone(raw: string, region = 'GB'): string | undefined {
   return parsed;
 }
 
+/**
+ * A UK number already in E.164 with a 10-digit national number (`+447700900123`): the form in which
+ * Twilio presents nearly every UK caller. libphonenumber returns such a string unchanged, as possible, for
+ * every one of the 9×10⁹ values (a property test checks it against libphonenumber), so it is accepted
+ * without parsing — which matters because most callers are not remembered (they call once), and parsing
+ * is the costliest step of resolving one.
+ */
+const UK_E164_TEN_DIGITS = /^\+44[1-9]\d{9}$/;
+
 function parsePhone(raw: string, region: string): string | undefined {
+  if (UK_E164_TEN_DIGITS.test(raw)) return raw;
   if (isWithheldCallerId(raw)) return undefined;
   const cleaned = raw.trim().replace(/^tel:/i, '');
   // Letters (other than a leading tel:) mean this is not a number; libphonenumber would read vanity

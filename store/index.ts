@@ -123,6 +123,7 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
 export { AuditLog, type AuditLogOptions, DEFAULT_AUDIT_MAX_LENGTH } from './audit-log';
 export {
   closeConnection,
+  createEvidenceConnection,
   createLookupConnection,
   createQueueConnection,
   createStoreConnection,

@@ -16,6 +16,7 @@ const SCRIPTS = {
   'prune-identities-2': 'gkPruneIdentities',
   'append-audit-once-2': 'gkAppendAuditOnce',
   'compare-and-set-1': 'gkCompareAndSet',
+  'lookup-identity-and-get-2': 'gkLookupIdentityAndGet',
 } as const;
 
 declare module 'ioredis' {
@@ -38,6 +39,8 @@ declare module 'ioredis' {
     gkAppendAuditOnce(guardKey: string, streamKey: string, ttlSeconds: number, maxLen: number, ...fields: string[]): Result<[number, string], Context>;
     /** compare-and-set-1.lua */
     gkCompareAndSet(key: string, expected: string, next: string): Result<number, Context>;
+    /** lookup-identity-and-get-2.lua */
+    gkLookupIdentityAndGet(identityKey: string, otherKey: string): Result<[string[], string | null], Context>;
   }
 }
 
@@ -65,6 +68,21 @@ function loadSources(): Map<string, { lua: string; numberOfKeys: number }> {
     }),
   );
   return sources;
+}
+
+const looseSources = new Map<string, string>();
+
+/**
+ * The source of a script registered by its own module (with a variable key count, or under the module's
+ * own command name) rather than by {@link defineScripts}: `fileName` is the file in store/scripts/, e.g.
+ * `record-contacts-many.lua`. Read once per process.
+ */
+export function scriptSource(fileName: string): string {
+  const known = looseSources.get(fileName);
+  if (known !== undefined) return known;
+  const lua = readFileSync(join(scriptsDir(), fileName), 'utf8');
+  looseSources.set(fileName, lua);
+  return lua;
 }
 
 const defined = new WeakSet<RedisConnection>();

@@ -12,7 +12,10 @@
 import express from 'express';
 
 import { BackgroundTasks } from '../../channels/voice/background';
+import { DirectCallWriter } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
+import { VoiceEvidence } from '../../channels/voice/evidence';
+import { EvidenceThread } from '../../channels/voice/evidence-thread';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
 import { createVoiceRouter } from '../../gateway/voice-routes';
@@ -33,6 +36,15 @@ async function main(): Promise<void> {
   const logger = createLogger('error');
   // As in gateway/compose.ts: the evidence written after each answer is waited for at shutdown.
   const background = new BackgroundTasks((task, error) => logger.error('background task failed', { task, code: (error as { code?: unknown }).code }));
+
+  // As in gateway/compose.ts: evidence is written on its own thread, with this thread as the fallback.
+  const calls = new RedisCallSessions(lookup);
+  const evidenceThread = new EvidenceThread({
+    target,
+    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events: storeConnection }), logger),
+    logger,
+    logLevel: 'error',
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -62,7 +74,8 @@ async function main(): Promise<void> {
         emergencyPhrases: EMERGENCY_PHRASES,
       },
       gate: store.gate,
-      calls: new RedisCallSessions(lookup),
+      calls,
+      evidenceWriter: evidenceThread,
       contacts: store.contacts,
       audit: store.audit,
       events: storeConnection,
@@ -77,6 +90,7 @@ async function main(): Promise<void> {
     server.close();
     void background
       .idle()
+      .then(() => evidenceThread.close())
       .then(() => Promise.all([closeConnection(lookup), closeConnection(storeConnection)]))
       .then(() => process.exit(0));
   });

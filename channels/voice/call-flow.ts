@@ -21,10 +21,10 @@ import type { ContactPatch } from '../../store/types';
 import type { BackgroundTasks } from './background';
 import { Deadline, withinBudget } from './budget';
 import { callContext } from './call-context';
-import { CallRecorder } from './call-recorder';
+import { CallRecorder, DirectCallWriter, type DecidedCallWriter } from './call-recorder';
 import type { CallSession, CallSessionStore } from './call-session';
 import type { VoiceEvidence } from './evidence';
-import { identifyCaller, type CallerLookup } from './identify';
+import { identifyCaller, type CallerIdentity, type CallerLookup } from './identify';
 import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type StatusParams, type StatusQuery } from './params';
 import {
   renderDecision,
@@ -70,6 +70,11 @@ export interface VoiceFlowDeps {
   decide?: DecideFn;
   /** Told of every decision, with the seconds it took (metrics). */
   onDecision?: (decision: Decision, seconds?: number) => void;
+  /**
+   * Where decided calls are claimed and recorded. Default: on this thread, through `sessions` and
+   * `evidence`; the gateway passes an `EvidenceThread` so that the writing runs beside the answering.
+   */
+  writer?: DecidedCallWriter;
 }
 
 /** The answer to a status request: TwiML, or (for a malformed status callback, which needs none) a refusal. */
@@ -98,7 +103,7 @@ export class VoiceCallFlow {
 
   constructor(private readonly deps: VoiceFlowDeps) {
     this.decide = deps.decide ?? decideContact;
-    this.recorder = new CallRecorder(deps.sessions, deps.evidence, deps.background, deps.logger);
+    this.recorder = new CallRecorder(deps.writer ?? new DirectCallWriter(deps.sessions, deps.evidence, deps.logger), deps.background);
     this.safeTwiml = renderSafeRoute(deps.settings);
   }
 
@@ -116,12 +121,24 @@ export class VoiceCallFlow {
     const at = this.deps.now();
     const deadline = new Deadline(this.deps.settings.lookupBudgetMs);
 
-    // One round trip: the caller lookup and the replay check are issued in the same tick, and the lookup
-    // connection auto-pipelines them into one write (DESIGN.md §1: one round trip per inbound decision).
-    const callerLookup = identifyCaller(this.deps.lookup, params.From, deadline);
-    const previous = await this.previousAnswer(callSid, deadline);
+    // One round trip (DESIGN.md §1): the replay check reads the call's session in the caller lookup's own
+    // command where the store can; otherwise both are issued in the same tick, and the auto-pipelined
+    // lookup connection sends them in one write.
+    const sessions = this.deps.sessions;
+    const answered = this.recorder.answered(callSid);
+    if (answered !== undefined) return answered.twiml;
+    const sessionKey = sessions.fromStored !== undefined ? sessions.keyOf?.(callSid) : undefined;
+    const callerLookup = identifyCaller(this.deps.lookup, params.From, deadline, sessionKey);
+    let caller: CallerIdentity;
+    let previous: CallSession | undefined;
+    if (sessionKey !== undefined && this.deps.lookup.resolvePhoneAnd !== undefined) {
+      caller = await callerLookup;
+      previous = caller.other !== undefined ? this.storedSession(sessionKey, caller.other) : await this.previousAnswer(callSid, deadline);
+    } else {
+      previous = await this.previousAnswer(callSid, deadline);
+      caller = await callerLookup;
+    }
     if (previous !== undefined) return previous.twiml;
-    const caller = await callerLookup;
     if (caller.lookupFailure !== undefined) {
       this.deps.logger.warn('voice: restriction lookup failed; call proceeds unchecked', { callSid, code: caller.lookupFailure });
     }
@@ -160,6 +177,15 @@ export class VoiceCallFlow {
       await withinBudget('evidence backlog', this.deps.settings.lookupBudgetMs, recorded).catch(() => undefined);
     }
     return plan.twiml;
+  }
+
+  /** A session read with the caller lookup; `undefined` when there is none or it cannot be read. */
+  private storedSession(key: string, stored: string | null): CallSession | undefined {
+    try {
+      return this.deps.sessions.fromStored?.(key, stored);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The answer already given to this CallSid, if any (within the caller's budget; `undefined` on failure). */
@@ -278,6 +304,8 @@ export class VoiceCallFlow {
 
   /** Reads the call's session within `budgetMs`; `undefined` when it is missing or cannot be read. */
   private async session(callSid: string, budgetMs: number): Promise<CallSession | undefined> {
+    const answered = this.recorder.answered(callSid);
+    if (answered !== undefined) return answered;
     try {
       return await withinBudget('call session read', budgetMs, this.deps.sessions.get(callSid));
     } catch (error) {
@@ -295,6 +323,8 @@ export class VoiceCallFlow {
     known?: CallSession,
   ): void {
     this.deps.background.run(`record-call-${step}`, async () => {
+      // After the decision's own evidence, so the contact this patches exists.
+      await this.recorder.settled(callSid);
       const session = known ?? (await this.session(callSid, BACKGROUND_BUDGET_MS));
       const hasPatch = Object.keys(patch).length > 0;
       await this.deps.evidence.recordProgress({
@@ -312,6 +342,8 @@ export class VoiceCallFlow {
   /** Evidence of an emergency key press: decided by the rules (with the caller's restrictions for the flags). */
   private async recordEmergency(callSid: string, rawFrom: string): Promise<void> {
     const at = this.deps.now();
+    // After the decision's own evidence: the emergency updates the contact the decision created.
+    await this.recorder.settled(callSid);
     const session = await this.session(callSid, BACKGROUND_BUDGET_MS);
     const caller = await identifyCaller(this.deps.lookup, rawFrom, new Deadline(BACKGROUND_BUDGET_MS));
     let decision: Decision;

@@ -1,12 +1,17 @@
 /**
  * After the answer: claim each decided call (its session, for replays and the follow-up webhooks) and, if
  * this delivery won the claim, write its evidence — in batches. Every call decided in one turn of the event
- * loop is claimed and recorded together, at the start of the next: the claims share one write on the
- * auto-pipelined lookup connection, and the evidence of all of them takes one round trip per kind of record
- * (contacts, audit entries, screen-pops) instead of three per call. Under load a batch holds a dozen calls
- * or more, and the Redis commands, system calls and promises they share are a large part of what a webhook
- * costs beyond the decision itself. (A longer window would make bigger batches, but a retried webhook or an
- * early status callback must find the call claimed and recorded as promptly as before.)
+ * loop is handed over together at the start of the next, to a {@link DecidedCallWriter}:
+ * - {@link DirectCallWriter} writes on this thread: the claims share one write on an auto-pipelined
+ *   connection, and the evidence of all of them takes one round trip per kind of record (contacts, audit
+ *   entries, screen-pops) instead of three per call;
+ * - the gateway passes an `EvidenceThread` (evidence-thread.ts), which runs a `DirectCallWriter` on a
+ *   worker thread with its own connections, so that none of that work competes with answering calls.
+ *
+ * Until its batch is written, a call is remembered here ({@link CallRecorder.answered},
+ * {@link CallRecorder.settled}): a retried webhook replays the same answer, a follow-up webhook finds the
+ * call's plan, and the evidence of what happened next (status, emergency key) is written after the
+ * decision's, never before it — however long the batch takes.
  *
  * Nothing about a single call changes: it is claimed, then recorded only when fresh (or when the claim
  * could not be made: the writes are idempotent by CallSid on their own). Each batch is one background task
@@ -25,30 +30,60 @@ export interface RecorderLogger {
 /** The background task name under which batches run (and their failures are reported). */
 export const RECORD_TASK = 'record-call-decision';
 
-/** One decided call, waiting for its batch. */
-interface PendingCall {
+/** A call as decided and answered: what to claim and what to record. Plain data (it may cross to a thread). */
+export interface DecidedCall {
   session: CallSession;
   record: CallDecisionRecord;
+}
+
+/** Claims and records a batch of decided calls. */
+export interface DecidedCallWriter {
+  /**
+   * Claims every call and writes the evidence of those this delivery claimed.
+   * @param options.resumed the batch was handed over before and may have been partly written (its writer
+   *   stopped before answering): a claim that already holds this very answer is then taken as its own.
+   * @throws the first failure, once every call of the batch has been dealt with.
+   */
+  write(calls: readonly DecidedCall[], options?: { resumed?: boolean }): Promise<void>;
+}
+
+/** A decided call waiting for its batch. */
+interface PendingCall extends DecidedCall {
   /** Resolves the promise {@link CallRecorder.record} returned. */
   done: () => void;
 }
 
-/** Claims and records decided calls in batches (see the module comment). */
+/** A call answered on this instance whose batch is not written yet. */
+interface InFlightCall {
+  session: CallSession;
+  settled: Promise<void>;
+}
+
+/** Batches decided calls per turn of the event loop and hands each batch to a writer (see the module comment). */
 export class CallRecorder {
   /** The batch calls decided in this turn of the event loop join. */
   private open: PendingCall[] | undefined;
   private pending = 0;
+  private readonly inFlight = new Map<string, InFlightCall>();
 
   constructor(
-    private readonly sessions: CallSessionStore,
-    private readonly evidence: VoiceEvidence,
+    private readonly writer: DecidedCallWriter,
     private readonly background: BackgroundTasks,
-    private readonly logger: RecorderLogger,
   ) {}
 
   /** Calls queued or being recorded: how far evidence is behind the answers. */
   get backlog(): number {
     return this.pending;
+  }
+
+  /** The session of a call answered here whose batch is still being written, if any. */
+  answered(callSid: string): CallSession | undefined {
+    return this.inFlight.get(callSid)?.session;
+  }
+
+  /** Settles when the call's batch has been written (`undefined` when none is in flight). */
+  settled(callSid: string): Promise<void> | undefined {
+    return this.inFlight.get(callSid)?.settled;
   }
 
   /**
@@ -63,54 +98,85 @@ export class CallRecorder {
       batch = opened;
       this.open = opened;
       void this.background.run(RECORD_TASK, async () => {
-        // The next turn of the event loop: every call decided in this one has joined by then. No later:
-        // a retry, or the status callback of a call answered at once, must find the call recorded.
+        // The next turn of the event loop: every call decided in this one has joined by then.
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.open = undefined;
-        await this.write(opened);
+        try {
+          // Plain data only: the batch may be posted to a thread, which cannot receive the `done` callbacks.
+          await this.writer.write(opened.map(({ session, record }) => ({ session, record })));
+        } finally {
+          for (const call of opened) call.done();
+        }
       });
     }
     this.pending += 1;
     const queue = batch;
-    return new Promise<void>((resolve) => {
+    const callSid = record.callSid;
+    const settled = new Promise<void>((resolve) => {
       queue.push({
         session,
         record,
         done: () => {
           this.pending -= 1;
+          if (this.inFlight.get(callSid)?.settled === settled) this.inFlight.delete(callSid);
           resolve();
         },
       });
     });
+    this.inFlight.set(callSid, { session, settled });
+    return settled;
+  }
+}
+
+/** Writes batches on the calling thread, through the given sessions and evidence sinks. */
+export class DirectCallWriter implements DecidedCallWriter {
+  constructor(
+    private readonly sessions: CallSessionStore,
+    private readonly evidence: VoiceEvidence,
+    private readonly logger: RecorderLogger,
+  ) {}
+
+  async write(batch: readonly DecidedCall[], options: { resumed?: boolean } = {}): Promise<void> {
+    const claims = await this.claimAll(batch);
+    // Another delivery of a call claimed it first (a retry that overtook us): that delivery records it. When
+    // resuming, a claim that already holds this very answer is our own, made by the attempt that stopped.
+    const fresh = batch.filter((call, i) => {
+      const claim = claims[i];
+      return claim === undefined || claim.fresh || (options.resumed === true && isSameAnswer(claim.existing, call.session));
+    });
+    if (fresh.length === 0) return;
+    const results = await Promise.allSettled(this.evidence.recordDecisions(fresh.map((call) => call.record)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  /** Claims and records one batch; throws the first failure once every call of the batch is settled. */
-  private async write(batch: PendingCall[]): Promise<void> {
-    try {
-      // Issued in one tick, so the auto-pipelined lookup connection sends them in one write.
-      const claims = await Promise.all(batch.map((call) => this.claim(call)));
-      // Another delivery of a call claimed it first (a retry that overtook us): that delivery records it.
-      const fresh = batch.filter((_, i) => claims[i]?.fresh !== false);
-      if (fresh.length === 0) return;
-      const writes = this.evidence.recordDecisions(fresh.map((call) => call.record));
-      const results = await Promise.allSettled(writes);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    } finally {
-      for (const call of batch) call.done();
-    }
+  /** Each call's claim (one command for the batch where the store can), as {@link claim} would give it. */
+  private async claimAll(batch: readonly DecidedCall[]): Promise<Array<ClaimResult | undefined>> {
+    const claimAll = this.sessions.claimAll?.bind(this.sessions);
+    // Issued in one tick, so an auto-pipelined connection sends them in one write.
+    if (claimAll === undefined || batch.length < 2) return Promise.all(batch.map((call) => this.claim(call)));
+    const claims = claimAll(batch.map((call) => ({ callSid: call.record.callSid, session: call.session })));
+    return Promise.all(claims.map((claim, i) => claim.catch((error: unknown) => this.claimFailed(batch[i], error))));
   }
 
   /** The call's claim, or `undefined` when it could not be made (the evidence is written all the same). */
-  private async claim(call: PendingCall): Promise<ClaimResult | undefined> {
+  private async claim(call: DecidedCall): Promise<ClaimResult | undefined> {
     const callSid = call.record.callSid;
     try {
       return await this.sessions.claim(callSid, call.session);
     } catch (error) {
-      this.logger.warn('voice: could not store the call; a retry would be decided afresh', { callSid, code: codeOf(error) });
-      return undefined;
+      return this.claimFailed(call, error);
     }
   }
+
+  private claimFailed(call: DecidedCall | undefined, error: unknown): undefined {
+    this.logger.warn('voice: could not store the call; a retry would be decided afresh', { callSid: call?.record.callSid, code: codeOf(error) });
+    return undefined;
+  }
+}
+
+function isSameAnswer(a: CallSession, b: CallSession): boolean {
+  return a.decidedAt === b.decidedAt && a.twiml === b.twiml;
 }
 
 function codeOf(error: unknown): string {

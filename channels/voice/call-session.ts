@@ -5,9 +5,11 @@
  *
  * Idempotency: Twilio retries a webhook that timed out or failed, and a retry must hear the same thing
  * and write no second record.
- * - Replay: `/voice/incoming` first GETs the call's session, in the same round trip as the caller lookup
- *   (both on the auto-pipelined lookup connection); if it exists, its TwiML is the answer, verbatim.
- * - Claim: after answering, the call is claimed with one `SET key value NX GET EX ttl` (Redis ≥ 7.0):
+ * - Replay: `/voice/incoming` reads the call's session in the same command as the caller lookup
+ *   (`GateRepository.resolvePhoneAnd`; on a cluster, in the same round trip); if it exists, its TwiML is
+ *   the answer, verbatim. A call answered by this instance moments ago is replayed from memory.
+ * - Claim: after answering, the call is claimed with one `SET key value NX GET EX ttl` (Redis ≥ 7.0; a
+ *   batch of calls with one script doing the same per call, set-nx-get-many.lua):
  *   atomically, either the key was free and now holds this answer (`fresh`: this delivery writes the
  *   evidence), or another delivery got there first (nothing is recorded twice). The contact and audit
  *   writes are themselves idempotent by CallSid as a second line of defence.
@@ -19,9 +21,12 @@
  * Key: `gk:voice-call:<CallSid>` (string, JSON, TTL {@link CALL_SESSION_TTL_S}). A single key, so it lives
  * on any Redis topology.
  */
+import { Cluster, type Result } from 'ioredis';
+
 import type { Outcome, ReasonCode } from '../../rules/types';
 import type { RedisConnection } from '../../store/connections';
 import { guard, parseOptional } from '../../store/guard';
+import { scriptSource } from '../../store/scripts';
 import type { CallPlan } from './twiml';
 
 /** How long a call's record is kept: longer than any call (Twilio's limit is 4 h) plus its late callbacks. */
@@ -52,8 +57,24 @@ export type ClaimResult = { fresh: true } | { fresh: false; existing: CallSessio
 export interface CallSessionStore {
   /** Stores `session` unless the call already has one, which is then returned. */
   claim(callSid: string, session: CallSession): Promise<ClaimResult>;
+  /** Optional: {@link claim} for several calls at once; one promise per call, in order. */
+  claimAll?(calls: ReadonlyArray<{ callSid: string; session: CallSession }>): Array<Promise<ClaimResult>>;
   /** The call's session, or `undefined` when it has none (expired, never claimed). */
   get(callSid: string): Promise<CallSession | undefined>;
+  /**
+   * Optional, with {@link fromStored}: the Redis key a call's session is stored under, so that the caller
+   * lookup can read it in the same command (`GateRepository.resolvePhoneAnd`) instead of a second one.
+   */
+  keyOf?(callSid: string): string;
+  /** The session as stored under {@link keyOf}'s key (`null`: none). */
+  fromStored?(key: string, stored: string | null): CallSession | undefined;
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** store/scripts/set-nx-get-many.lua: `numberOfKeys` first, then the keys, the TTL and one value per key. */
+    gkSetNxGetMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Result<Array<string | null>, Context>;
+  }
 }
 
 /** The Redis key of a call's session. */
@@ -70,7 +91,10 @@ export class RedisCallSessions implements CallSessionStore {
   constructor(
     private readonly redis: RedisConnection,
     private readonly ttlSeconds: number = CALL_SESSION_TTL_S,
-  ) {}
+  ) {
+    // For claimAll; defining it again on a shared connection (a second instance) is harmless.
+    redis.defineCommand('gkSetNxGetMany', { lua: scriptSource('set-nx-get-many.lua') });
+  }
 
   /** @throws StoreUnavailableError when Redis cannot be reached. */
   async claim(callSid: string, session: CallSession): Promise<ClaimResult> {
@@ -80,9 +104,34 @@ export class RedisCallSessions implements CallSessionStore {
     return existing === undefined ? { fresh: true } : { fresh: false, existing };
   }
 
+  /**
+   * Claims several calls with one command on a single server or Sentinel (set-nx-get-many.lua: each
+   * exactly as {@link claim}); on a cluster, where the calls' keys lie in different slots, one by one.
+   * A Redis failure fails every claim of the batch.
+   */
+  claimAll(calls: ReadonlyArray<{ callSid: string; session: CallSession }>): Array<Promise<ClaimResult>> {
+    if (this.redis instanceof Cluster || calls.length < 2) return calls.map((c) => this.claim(c.callSid, c.session));
+    const keys = calls.map((c) => callSessionKey(c.callSid));
+    const values = calls.map((c) => JSON.stringify(c.session));
+    const replies = guard(() => this.redis.gkSetNxGetMany(keys.length, ...keys, this.ttlSeconds, ...values));
+    return keys.map(async (key, i): Promise<ClaimResult> => {
+      const existing = parseOptional<CallSession>(key, (await replies)[i] ?? null);
+      return existing === undefined ? { fresh: true } : { fresh: false, existing };
+    });
+  }
+
   /** @throws StoreUnavailableError when Redis cannot be reached. */
   async get(callSid: string): Promise<CallSession | undefined> {
     const key = callSessionKey(callSid);
-    return parseOptional<CallSession>(key, await guard(() => this.redis.get(key)));
+    return this.fromStored(key, await guard(() => this.redis.get(key)));
+  }
+
+  keyOf(callSid: string): string {
+    return callSessionKey(callSid);
+  }
+
+  /** @throws CorruptRecordError when the stored value is not a session's JSON. */
+  fromStored(key: string, stored: string | null): CallSession | undefined {
+    return parseOptional<CallSession>(key, stored);
   }
 }

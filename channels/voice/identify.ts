@@ -18,6 +18,8 @@ import type { Deadline } from './budget';
  */
 export interface CallerLookup {
   resolve(identity: { phone: string }): Promise<Identification>;
+  /** Optional: {@link resolve}, reading one more key in the same command (store/ `GateRepository`). */
+  resolvePhoneAnd?(phone: string, otherKey: string): Promise<{ identification: Identification; other: string | null }>;
 }
 
 /** The caller as identified, with why a lookup failed (for logs; never the number). */
@@ -27,6 +29,11 @@ export interface CallerIdentity {
   identification: Identification;
   /** Set when the lookup failed or overran: the error's `code` (e.g. `budget-exceeded`, `store-unavailable`). */
   lookupFailure?: string;
+  /**
+   * With {@link identifyCaller}'s `otherKey`, when that key was read with the lookup: its value (`null` when
+   * absent). `undefined` when it was not read (withheld number, no combined lookup, failure).
+   */
+  other?: string | null;
 }
 
 function codeOf(error: unknown): string {
@@ -38,21 +45,25 @@ function codeOf(error: unknown): string {
  * Identifies a caller.
  * @param from Twilio's `From`, as received.
  * @param deadline the share of the caller's wait the lookup may use.
+ * @param otherKey a key to read in the same command, where the lookup can (the call's session).
  */
-export async function identifyCaller(lookup: CallerLookup, from: string, deadline: Deadline): Promise<CallerIdentity> {
+export async function identifyCaller(lookup: CallerLookup, from: string, deadline: Deadline, otherKey?: string): Promise<CallerIdentity> {
   if (isWithheldCallerId(from)) return { identification: { kind: 'unidentified' } };
   const phone = from.trim();
-  // Issued synchronously (no await before it), so a command issued in the same tick — the replay check —
-  // shares its round trip on the auto-pipelined lookup connection.
-  let pending: Promise<Identification>;
+  // Issued synchronously (no await before it), so a command issued in the same tick — the replay check,
+  // when it is not part of the lookup — shares its round trip on the auto-pipelined lookup connection.
+  let pending: Promise<{ identification: Identification; other?: string | null }>;
   try {
-    pending = lookup.resolve({ phone });
+    pending =
+      otherKey !== undefined && lookup.resolvePhoneAnd !== undefined
+        ? lookup.resolvePhoneAnd(phone, otherKey)
+        : lookup.resolve({ phone }).then((identification) => ({ identification }));
   } catch (error) {
     pending = Promise.reject(error);
   }
   try {
-    const identification = await deadline.run('restriction lookup', pending);
-    return { phone, identification };
+    const { identification, other } = await deadline.run('restriction lookup', pending);
+    return { phone, identification, ...(other !== undefined ? { other } : {}) };
   } catch (error) {
     return { phone, identification: { kind: 'unavailable' }, lookupFailure: codeOf(error) };
   }

@@ -9,6 +9,8 @@
  * bottom is a thin wrapper. The HMAC comparison itself is the twilio library's (constant time, and it tries
  * the with/without-default-port variants Twilio may have signed).
  */
+import { timingSafeEqual } from 'node:crypto';
+
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import twilio from 'twilio';
 
@@ -87,12 +89,23 @@ export function isValidTwilioSignature(input: {
 }): boolean {
   return signedUrlCandidates(input.publicUrl, input.originalUrl).some((url) => {
     try {
+      // The URL exactly as configured is what Twilio signs in practice: one HMAC. Only when that does not
+      // match does validateRequest try the variants (with and without the default port, URL-normalised),
+      // each a URL parse and another HMAC.
+      if (sameSignature(input.signature, twilio.getExpectedTwilioSignature(input.authToken, url, input.params))) return true;
       return twilio.validateRequest(input.authToken, input.signature, url, input.params);
     } catch {
       // validateRequest re-parses the URL with `new URL()`; a malformed request path must fail closed.
       return false;
     }
   });
+}
+
+/** Constant-time comparison of two signatures (their length, fixed by the algorithm, is no secret). */
+function sameSignature(received: string, expected: string): boolean {
+  const a = Buffer.from(received);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Options of {@link twilioSignature}. */

@@ -7,7 +7,10 @@ import request from 'supertest';
 
 import { BackgroundTasks } from '../../channels/voice/background';
 import type { DecideFn, VoiceLogger } from '../../channels/voice/call-flow';
+import { DirectCallWriter } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
+import { VoiceEvidence } from '../../channels/voice/evidence';
+import { EvidenceThread } from '../../channels/voice/evidence-thread';
 import type { VoiceRoute } from '../../config/env';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createVoiceRouter } from '../../gateway/voice-routes';
@@ -68,6 +71,8 @@ export interface VoiceApp {
   background: BackgroundTasks;
   logger: MemoryLogger;
   failures: Array<{ task: string; error: unknown }>;
+  /** With `app({ evidenceThread: true })`: the thread writing the evidence (close it when done). */
+  evidenceThread?: EvidenceThread;
 }
 
 /** The running parts of a voice test. */
@@ -99,10 +104,22 @@ export class VoiceHarness {
   }
 
   /** Builds a voice app (router over this store) with the given default route. */
-  app(options: { route?: VoiceRoute; publicUrl?: string; budgetMs?: number; decide?: DecideFn; emergencyDigit?: string } = {}): VoiceApp {
+  app(
+    options: { route?: VoiceRoute; publicUrl?: string; budgetMs?: number; decide?: DecideFn; emergencyDigit?: string; evidenceThread?: boolean } = {},
+  ): VoiceApp {
     const failures: VoiceApp['failures'] = [];
     const background = new BackgroundTasks((task, error) => failures.push({ task, error }));
     const logger = new MemoryLogger();
+    const calls = new RedisCallSessions(this.lookupConnection);
+    // As gateway/compose.ts wires it: the thread over the same Redis, this thread's writer as its fallback.
+    const evidenceThread = options.evidenceThread
+      ? new EvidenceThread({
+          target: { kind: 'single', url: this.redis.url },
+          fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: this.store.contacts, audit: this.store.audit, events: this.storeConnection }), logger),
+          logger,
+          name: 'voice-test',
+        })
+      : undefined;
     const app = express();
     app.use(
       createVoiceRouter({
@@ -116,7 +133,7 @@ export class VoiceHarness {
         },
         settings: SETTINGS,
         gate: this.store.gate,
-        calls: new RedisCallSessions(this.lookupConnection),
+        calls,
         contacts: this.store.contacts,
         audit: this.store.audit,
         events: this.storeConnection,
@@ -124,9 +141,10 @@ export class VoiceHarness {
         logger,
         background,
         ...(options.decide !== undefined ? { decide: options.decide } : {}),
+        ...(evidenceThread !== undefined ? { evidenceWriter: evidenceThread } : {}),
       }),
     );
-    return { app, background, logger, failures };
+    return { app, background, logger, failures, ...(evidenceThread !== undefined ? { evidenceThread } : {}) };
   }
 
   async stop(): Promise<void> {

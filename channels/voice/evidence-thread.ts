@@ -1,0 +1,205 @@
+/**
+ * Evidence of calls, written on a worker thread. Answering a call takes the gateway's event loop ~200 µs;
+ * claiming it and writing its contact record, audit entry and screen-pop took another ~80 µs of the same
+ * thread, although nobody waits for it. On its own thread (with its own Redis connections) that work runs
+ * on another core, beside the answering, and the gateway answers ~35% more calls a second (bench/voice).
+ *
+ * The thread runs the same {@link DirectCallWriter} the gateway would run itself
+ * (evidence-thread-entry.ts), over the same Redis target. A batch is posted as plain data (structured
+ * clone) and its promise settles when the thread has written it, so `BackgroundTasks.idle()` still means
+ * "all evidence written". When the thread is not there — it failed to start, crashed, or was closed — a
+ * batch is written on this thread by `fallback` instead: evidence is never dropped because of the thread.
+ * A batch the thread died in the middle of is written again by the fallback; the writes are idempotent by
+ * CallSid, and a claim holding this very answer counts as ours (call-recorder.ts).
+ *
+ * The thread is started on the first batch (a gateway that never takes a call never starts one), is
+ * `unref`'d (it never keeps a process alive), and is closed by {@link EvidenceThread.close}, which waits
+ * for batches in flight and lets the thread close its connections.
+ */
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+import type { LogLevel } from '../../config/defaults';
+import type { RedisTarget } from '../../store/redis-target';
+import type { DecidedCall, DecidedCallWriter, RecorderLogger } from './call-recorder';
+
+/** What the thread is started with (`workerData`). */
+export interface EvidenceThreadData {
+  target: RedisTarget;
+  /** Suffix of the thread's connection names. */
+  name: string;
+  logLevel: LogLevel;
+  region?: string;
+  textRetentionDays?: number;
+  auditMaxLength?: number;
+  auditOnceTtlSeconds?: number;
+}
+
+/** Messages to the thread. */
+export type ToEvidenceThread = { type: 'write'; id: number; calls: readonly DecidedCall[] } | { type: 'close' };
+
+/** A failure as it crosses back from the thread (an Error does not keep its `code` through structured clone). */
+export interface ThreadFailure {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** Messages from the thread. */
+export type FromEvidenceThread = { type: 'written'; id: number; failure?: ThreadFailure } | { type: 'closed' };
+
+/** Options of {@link EvidenceThread}. */
+export interface EvidenceThreadOptions extends Omit<EvidenceThreadData, 'name' | 'logLevel'> {
+  /** Writes a batch on this thread when the evidence thread cannot. */
+  fallback: DecidedCallWriter;
+  logger: RecorderLogger;
+  /** Default `gateway`. */
+  name?: string;
+  /** The thread's own log level. Default `warn`. */
+  logLevel?: LogLevel;
+}
+
+/** A batch the thread could not take: it is written by the fallback. */
+class ThreadStoppedError extends Error {
+  readonly code = 'evidence-thread-stopped';
+
+  /** @param posted whether the batch had reached the thread (which may have written part of it). */
+  constructor(
+    message: string,
+    readonly posted = false,
+  ) {
+    super(message);
+  }
+}
+
+/** A failure the thread reported while writing a batch (a Redis error, usually), with its code. */
+export class EvidenceWriteError extends Error {
+  readonly code: string;
+
+  constructor(failure: ThreadFailure) {
+    super(failure.message);
+    this.name = failure.name;
+    this.code = failure.code ?? 'evidence-write-failed';
+  }
+}
+
+/**
+ * Under Jest the sources are TypeScript, which a worker thread cannot load by itself: this bootstrap (run
+ * with `eval`) compiles them with @swc/core — the compiler Jest itself uses here — as they are required.
+ * The built gateway (`dist/`, plain JavaScript) starts the entry file directly and never needs it.
+ */
+const TYPESCRIPT_BOOTSTRAP = String.raw`
+'use strict';
+const { workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const swc = require(workerData.swcPath);
+require.extensions['.ts'] = (module, filename) => {
+  const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
+    filename,
+    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+    module: { type: 'commonjs' },
+  });
+  module._compile(code, filename);
+};
+require(workerData.entry);
+`;
+
+/** Writes batches of decided calls on a worker thread (see the module comment). */
+export class EvidenceThread implements DecidedCallWriter {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private closed = false;
+  private warned = false;
+
+  constructor(private readonly options: EvidenceThreadOptions) {}
+
+  /** Batches posted to the thread and not yet written. */
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  async write(calls: readonly DecidedCall[]): Promise<void> {
+    try {
+      await this.post(calls);
+    } catch (error) {
+      if (!(error instanceof ThreadStoppedError)) throw error;
+      if (!this.warned) {
+        this.warned = true;
+        this.options.logger.warn('voice: the evidence thread is not available; writing evidence on the main thread', { code: error.message });
+      }
+      // The thread may have written part of this batch before it stopped.
+      await this.options.fallback.write(calls, { resumed: error.posted });
+    }
+  }
+
+  /**
+   * Waits for the batches in flight, then asks the thread to close its connections and waits for it to
+   * end (terminating it if it has not within `timeoutMs`). Later batches are written by the fallback.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), timeoutMs);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // The thread finishes the batches already posted (they arrive before this) before it closes.
+      worker.postMessage({ type: 'close' } satisfies ToEvidenceThread);
+    });
+  }
+
+  private post(calls: readonly DecidedCall[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ThreadStoppedError('closed'));
+    let worker: Worker;
+    try {
+      worker = this.worker ?? this.start();
+    } catch (error) {
+      return Promise.reject(new ThreadStoppedError(`could not start: ${error instanceof Error ? error.message : String(error)}`));
+    }
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ type: 'write', id, calls } satisfies ToEvidenceThread);
+    });
+  }
+
+  private start(): Worker {
+    const entry = join(__dirname, `evidence-thread-entry${extname(__filename)}`);
+    const workerData: EvidenceThreadData & { entry: string; swcPath?: string } = {
+      target: this.options.target,
+      name: this.options.name ?? 'gateway',
+      logLevel: this.options.logLevel ?? 'warn',
+      entry,
+      ...(this.options.region !== undefined ? { region: this.options.region } : {}),
+      ...(this.options.textRetentionDays !== undefined ? { textRetentionDays: this.options.textRetentionDays } : {}),
+      ...(this.options.auditMaxLength !== undefined ? { auditMaxLength: this.options.auditMaxLength } : {}),
+      ...(this.options.auditOnceTtlSeconds !== undefined ? { auditOnceTtlSeconds: this.options.auditOnceTtlSeconds } : {}),
+    };
+    const typescript = extname(__filename) === '.ts';
+    if (typescript) workerData.swcPath = require.resolve('@swc/core');
+    const worker = typescript ? new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData }) : new Worker(entry, { workerData });
+    worker.unref();
+    worker.on('message', (message: FromEvidenceThread) => {
+      if (message.type !== 'written') return;
+      const waiter = this.waiting.get(message.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(message.id);
+      if (message.failure === undefined) waiter.resolve();
+      else waiter.reject(new EvidenceWriteError(message.failure));
+    });
+    // An error inside the thread ends it; 'exit' follows and hands its batches to the fallback.
+    worker.on('error', (error) => this.options.logger.warn('voice: the evidence thread failed', { code: error.name }));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      const orphans = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const waiter of orphans) waiter.reject(new ThreadStoppedError(`exited with code ${code}`, true));
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
