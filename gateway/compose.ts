@@ -5,7 +5,7 @@
  */
 import type { Express, Router } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
-import { DirectCallWriter } from '../channels/voice/call-recorder';
+import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../channels/voice/call-recorder';
 import { RedisCallSessions } from '../channels/voice/call-session';
 import { VoiceEvidence } from '../channels/voice/evidence';
 import { EvidenceThread } from '../channels/voice/evidence-thread';
@@ -201,6 +201,7 @@ function voiceRouter(
     gate: store.gate,
     calls: voice.calls,
     evidenceWriter: voice.evidenceThread,
+    evidenceWindowMs: EVIDENCE_WINDOW_MS,
     contacts: store.contacts,
     audit: store.audit,
     events: redis,

@@ -59,21 +59,20 @@ export interface VoiceRouterDeps {
    * `audit` and `events`; the gateway passes an `EvidenceThread` (channels/voice/evidence-thread.ts).
    */
   evidenceWriter?: DecidedCallWriter;
+  /** How long a batch of decided calls waits for more before it is written; default 0 (one event-loop turn). */
+  evidenceWindowMs?: number;
 }
 
 /** Marks a request whose signature was verified, so an error after that point still answers TwiML. */
 const VERIFIED = 'twilioVerified';
 
 /**
- * Sends TwiML. Written out with node's own `setHeader` and `end` rather than express's `send`: a webhook
+ * Sends TwiML. Written out with node's own `writeHead` and `end` rather than express's `send`: a webhook
  * answer is never cached or revalidated, so express's ETag (a hash of every answer) and its content-type
  * lookup would be pure cost on the hot path.
  */
 function sendTwiml(res: Response, twiml: string): void {
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'text/xml; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Length', Buffer.byteLength(twiml));
+  res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(twiml) });
   res.end(twiml);
 }
 
@@ -104,6 +103,7 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
     logger: log,
     ...(deps.decide !== undefined ? { decide: deps.decide } : {}),
     ...(deps.evidenceWriter !== undefined ? { writer: deps.evidenceWriter } : {}),
+    ...(deps.evidenceWindowMs !== undefined ? { evidenceWindowMs: deps.evidenceWindowMs } : {}),
     onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
   });
 

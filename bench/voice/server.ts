@@ -12,7 +12,7 @@
 import express from 'express';
 
 import { BackgroundTasks } from '../../channels/voice/background';
-import { DirectCallWriter } from '../../channels/voice/call-recorder';
+import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
 import { VoiceEvidence } from '../../channels/voice/evidence';
 import { EvidenceThread } from '../../channels/voice/evidence-thread';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       gate: store.gate,
       calls,
       evidenceWriter: evidenceThread,
+      evidenceWindowMs: EVIDENCE_WINDOW_MS,
       contacts: store.contacts,
       audit: store.audit,
       events: storeConnection,

@@ -23,7 +23,7 @@ import { Deadline, withinBudget } from './budget';
 import { callContext } from './call-context';
 import { CallRecorder, DirectCallWriter, type DecidedCallWriter } from './call-recorder';
 import type { CallSession, CallSessionStore } from './call-session';
-import type { VoiceEvidence } from './evidence';
+import { evidenceOf, type CallDecisionRecord, type VoiceEvidence } from './evidence';
 import { identifyCaller, type CallerIdentity, type CallerLookup } from './identify';
 import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type StatusParams, type StatusQuery } from './params';
 import {
@@ -75,6 +75,8 @@ export interface VoiceFlowDeps {
    * `evidence`; the gateway passes an `EvidenceThread` so that the writing runs beside the answering.
    */
   writer?: DecidedCallWriter;
+  /** How long a batch of decided calls stays open for more (call-recorder.ts). Default 0: one event-loop turn. */
+  evidenceWindowMs?: number;
 }
 
 /** The answer to a status request: TwiML, or (for a malformed status callback, which needs none) a refusal. */
@@ -103,7 +105,11 @@ export class VoiceCallFlow {
 
   constructor(private readonly deps: VoiceFlowDeps) {
     this.decide = deps.decide ?? decideContact;
-    this.recorder = new CallRecorder(deps.writer ?? new DirectCallWriter(deps.sessions, deps.evidence, deps.logger), deps.background);
+    this.recorder = new CallRecorder(
+      deps.writer ?? new DirectCallWriter(deps.sessions, deps.evidence, deps.logger),
+      deps.background,
+      deps.evidenceWindowMs,
+    );
     this.safeTwiml = renderSafeRoute(deps.settings);
   }
 
@@ -156,22 +162,19 @@ export class VoiceCallFlow {
 
     const context = callContext(decision, caller.identification);
     const plan = renderDecision(decision, context, this.deps.settings);
-    const session: CallSession = {
-      v: 1,
-      twiml: plan.twiml,
-      steps: plan.steps,
-      decidedAt: at.toISOString(),
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      ...(decision.customerId !== undefined ? { customerId: decision.customerId } : {}),
-      ...(decision.restrictionId !== undefined ? { restrictionId: decision.restrictionId } : {}),
-      ...(decision.routeTo !== undefined ? { routeTo: decision.routeTo } : {}),
-      ...(context.deputy !== undefined ? { deputyId: context.deputy.id } : {}),
-      ...(decision.breach !== undefined ? { breach: decision.breach } : {}),
-    };
+    // Assigned field by field rather than spread: this runs for every call.
+    const session: CallSession = { v: 1, twiml: plan.twiml, steps: plan.steps, decidedAt: at.toISOString(), outcome: decision.outcome, reasons: decision.reasons };
+    if (decision.customerId !== undefined) session.customerId = decision.customerId;
+    if (decision.restrictionId !== undefined) session.restrictionId = decision.restrictionId;
+    if (decision.routeTo !== undefined) session.routeTo = decision.routeTo;
+    if (context.deputy !== undefined) session.deputyId = context.deputy.id;
+    if (decision.breach !== undefined) session.breach = decision.breach;
 
-    // Claimed and recorded with the other calls decided in this turn of the event loop (call-recorder.ts).
-    const recorded = this.recorder.record(session, { callSid, at, decision, ...(caller.phone !== undefined ? { from: caller.phone } : {}) });
+    // Claimed and recorded with the other calls decided in this batch (call-recorder.ts). Only what the
+    // evidence is written from goes with it (it may be copied to the evidence thread).
+    const record: CallDecisionRecord = { callSid, at, decision: evidenceOf(decision) };
+    if (caller.phone !== undefined) record.from = caller.phone;
+    const recorded = this.recorder.record(session, record);
     if (this.recorder.backlog + this.deps.background.size > EVIDENCE_BACKLOG_LIMIT) {
       // Overloaded: let the backlog drain a little before taking on more, but never hold a caller past the budget.
       await withinBudget('evidence backlog', this.deps.settings.lookupBudgetMs, recorded).catch(() => undefined);

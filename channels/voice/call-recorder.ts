@@ -30,6 +30,18 @@ export interface RecorderLogger {
 /** The background task name under which batches run (and their failures are reported). */
 export const RECORD_TASK = 'record-call-decision';
 
+/**
+ * The batch window the gateway uses. A few milliseconds make batches several times larger under load than
+ * one turn of the event loop does (each turn answers only the few requests that arrived during the last),
+ * so each call's share of a batch's fixed costs — a message to the evidence thread and the thread's wake-up,
+ * a script per kind of record, a write to Redis — shrinks, on both threads and in Redis. Nothing waits on
+ * it: a retry or follow-up webhook of a call still in its window is served from memory (see above).
+ */
+export const EVIDENCE_WINDOW_MS = 5;
+
+/** A batch this large is sent without waiting for its window to end. */
+export const MAX_BATCH = 64;
+
 /** A call as decided and answered: what to claim and what to record. Plain data (it may cross to a thread). */
 export interface DecidedCall {
   session: CallSession;
@@ -65,10 +77,17 @@ export class CallRecorder {
   private open: PendingCall[] | undefined;
   private pending = 0;
   private readonly inFlight = new Map<string, InFlightCall>();
+  /** Sends the open batch before its window ends. */
+  private flush: (() => void) | undefined;
 
+  /**
+   * @param windowMs how long a batch stays open for more calls: 0 (the default) means until the next turn
+   *   of the event loop; the gateway uses {@link EVIDENCE_WINDOW_MS}.
+   */
   constructor(
     private readonly writer: DecidedCallWriter,
     private readonly background: BackgroundTasks,
+    private readonly windowMs = 0,
   ) {}
 
   /** Calls queued or being recorded: how far evidence is behind the answers. */
@@ -98,9 +117,14 @@ export class CallRecorder {
       batch = opened;
       this.open = opened;
       void this.background.run(RECORD_TASK, async () => {
-        // The next turn of the event loop: every call decided in this one has joined by then.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        this.open = undefined;
+        // Every call decided within the window joins (a full batch is sent at once, see below).
+        await new Promise<void>((resolve) => {
+          this.flush = resolve;
+          if (this.windowMs > 0) setTimeout(resolve, this.windowMs);
+          else setImmediate(resolve);
+        });
+        if (this.open === opened) this.open = undefined;
+        this.flush = undefined;
         try {
           // Plain data only: the batch may be posted to a thread, which cannot receive the `done` callbacks.
           await this.writer.write(opened.map(({ session, record }) => ({ session, record })));
@@ -124,6 +148,11 @@ export class CallRecorder {
       });
     });
     this.inFlight.set(callSid, { session, settled });
+    if (queue.length >= MAX_BATCH) {
+      // Full: it goes now, and the next call opens a new batch.
+      this.open = undefined;
+      this.flush?.();
+    }
     return settled;
   }
 }

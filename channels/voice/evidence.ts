@@ -41,6 +41,21 @@ export interface EvidenceSinks {
 /** Twilio is the actor of everything a webhook records. */
 const ACTOR = 'twilio';
 
+/**
+ * The part of a decision that evidence is written from (contact record, audit entry, screen-pop): without
+ * the customer message and the written-contact details, which a call's evidence never uses.
+ */
+export function evidenceOf(decision: Decision): Decision {
+  const kept: Decision = { outcome: decision.outcome, reasons: decision.reasons, agentFlags: decision.agentFlags };
+  if (decision.customerId !== undefined) kept.customerId = decision.customerId;
+  if (decision.restrictionId !== undefined) kept.restrictionId = decision.restrictionId;
+  if (decision.routeTo !== undefined) kept.routeTo = decision.routeTo;
+  if (decision.exceptionId !== undefined) kept.exceptionId = decision.exceptionId;
+  if (decision.nextAllowedAt !== undefined) kept.nextAllowedAt = decision.nextAllowedAt;
+  if (decision.breach !== undefined) kept.breach = decision.breach;
+  return kept;
+}
+
 /** The decision fields worth keeping in an audit entry (never a number, never the customer message). */
 function decisionDetails(decision: Decision): Record<string, unknown> {
   const details: Record<string, unknown> = { outcome: decision.outcome, reasons: decision.reasons };

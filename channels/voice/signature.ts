@@ -58,6 +58,21 @@ export function splitPublicUrl(publicUrl: string): PublicBase {
  * a proxy that forwards the prefix unchanged, so the app already sees `/gatekeeper/voice/incoming`.
  */
 export function signedUrlCandidates(publicUrl: string, originalUrl: string): string[] {
+  // Webhooks come to a handful of paths (query strings aside): remembered per PUBLIC_URL and path.
+  const key = `${publicUrl} ${originalUrl}`;
+  const known = rememberedCandidates.get(key);
+  if (known !== undefined) return known;
+  const candidates = buildCandidates(publicUrl, originalUrl);
+  if (rememberedCandidates.size >= MAX_REMEMBERED_CANDIDATES) rememberedCandidates.clear();
+  rememberedCandidates.set(key, candidates);
+  return candidates;
+}
+
+/** At most this many (URL, path) pairs are remembered; query strings with per-call values would grow it. */
+const MAX_REMEMBERED_CANDIDATES = 256;
+const rememberedCandidates = new Map<string, string[]>();
+
+function buildCandidates(publicUrl: string, originalUrl: string): string[] {
   const { origin, pathPrefix } = splitPublicUrl(publicUrl);
   const path = originalUrl.startsWith('/') ? originalUrl : `/${originalUrl}`;
   const candidates = [`${origin}${pathPrefix}${path}`];
@@ -133,13 +148,14 @@ export function twilioSignature(options: TwilioSignatureOptions): RequestHandler
   }
   splitPublicUrl(options.publicUrl);
   return (req: Request, res: Response, next: NextFunction): void => {
-    const signature = req.header('x-twilio-signature');
-    if (signature === undefined || signature === '') {
+    // Node lower-cases header names; a repeated header arrives as one comma-joined string.
+    const signature = req.headers['x-twilio-signature'];
+    if (typeof signature !== 'string' || signature === '') {
       refuse(res, 400, 'missing-signature', 'The X-Twilio-Signature header is missing');
       return;
     }
     const params = isParams(req.body) ? req.body : {};
-    const ok = isValidTwilioSignature({ ...options, originalUrl: req.originalUrl, signature, params });
+    const ok = isValidTwilioSignature({ authToken: options.authToken, publicUrl: options.publicUrl, originalUrl: req.originalUrl, signature, params });
     if (!ok) {
       refuse(res, 403, 'invalid-signature', 'The X-Twilio-Signature header does not match this request');
       return;

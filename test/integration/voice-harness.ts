@@ -7,7 +7,7 @@ import request from 'supertest';
 
 import { BackgroundTasks } from '../../channels/voice/background';
 import type { DecideFn, VoiceLogger } from '../../channels/voice/call-flow';
-import { DirectCallWriter } from '../../channels/voice/call-recorder';
+import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
 import { VoiceEvidence } from '../../channels/voice/evidence';
 import { EvidenceThread } from '../../channels/voice/evidence-thread';
@@ -141,7 +141,7 @@ export class VoiceHarness {
         logger,
         background,
         ...(options.decide !== undefined ? { decide: options.decide } : {}),
-        ...(evidenceThread !== undefined ? { evidenceWriter: evidenceThread } : {}),
+        ...(evidenceThread !== undefined ? { evidenceWriter: evidenceThread, evidenceWindowMs: EVIDENCE_WINDOW_MS } : {}),
       }),
     );
     return { app, background, logger, failures, ...(evidenceThread !== undefined ? { evidenceThread } : {}) };
