@@ -121,6 +121,28 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
       next();
     });
   };
+  /**
+   * The form parser, the signature check and the answer as one handler, so a webhook costs one router
+   * layer: express re-matches and re-bases the path at every layer, a measurable share of a webhook's cost.
+   */
+  const webhook =
+    (answer: RequestHandler): RequestHandler =>
+    (req, res, next) => {
+      parseForm(req, res, (parseError?: unknown) => {
+        if (parseError !== undefined) {
+          next(parseError);
+          return;
+        }
+        verified(req, res, (signatureError?: unknown) => {
+          if (signatureError !== undefined) {
+            next(signatureError);
+            return;
+          }
+          // The answers catch their own failures (safe TwiML); anything else still reaches onError.
+          Promise.resolve(answer(req, res, next)).catch(next);
+        });
+      });
+    };
   const router = Router();
 
   /** Runs a TwiML handler; anything it throws still gets the safe answer, never a 5xx. */
@@ -137,13 +159,10 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
       sendTwiml(res, twiml);
     };
 
-  // Each webhook is one route whose handlers are the form parser, the signature check and the answer: a
-  // webhook passes through one router layer, not one per middleware (express re-matches and re-bases the
-  // path at every layer, which is a measurable share of a webhook's cost).
-  router.post('/voice/incoming', parseForm, verified, twimlRoute('incoming', (req) => flow.incoming(req.body)));
-  router.post('/voice/gather', parseForm, verified, twimlRoute('gather', (req) => flow.gather(req.body, req.query)));
-  router.post('/voice/fallback', parseForm, verified, twimlRoute('fallback', () => flow.fallback()));
-  router.post('/voice/status', parseForm, verified, (async (req, res) => {
+  router.post('/voice/incoming', webhook(twimlRoute('incoming', (req) => flow.incoming(req.body))));
+  router.post('/voice/gather', webhook(twimlRoute('gather', (req) => flow.gather(req.body, req.query))));
+  router.post('/voice/fallback', webhook(twimlRoute('fallback', () => flow.fallback())));
+  router.post('/voice/status', webhook(async (req, res) => {
     try {
       const answer = await flow.status(req.body, req.query);
       if (answer.kind === 'invalid') {
@@ -155,7 +174,7 @@ export function createVoiceRouter(deps: VoiceRouterDeps): Router {
       log.error('voice: status webhook failed', { route: 'status', error });
       sendTwiml(res, flow.safeTwiml);
     }
-  }) satisfies RequestHandler);
+  }));
   // Any other request under /voice meets the same checks (400/403 without a valid signature) before the 404.
   router.use('/voice', parseForm, verified);
 

@@ -30,6 +30,15 @@ export function isWithheldCallerId(raw: string | null | undefined): boolean {
   return WITHHELD_KEYPAD_DIGITS.has(trimmed.replace(/\D/g, ''));
 }
 
+/**
+ * A UK number already in E.164 with a 10-digit national number (`+447700900123`): the form in which
+ * Twilio presents nearly every UK caller. libphonenumber returns such a string unchanged, as possible, for
+ * every one of the 9×10⁹ values (a property test checks it against libphonenumber), so it is accepted
+ * without parsing — which matters because most callers are not remembered (they call once), and parsing
+ * is the costliest step of resolving one.
+ */
+const UK_E164_TEN_DIGITS = /^\+44[1-9]\d{9}$/;
+
 /** How many distinct raw numbers {@link normalisePhone} remembers per region (~1 MB at most). */
 export const PHONE_MEMORY_SIZE = 10_000;
 /** Longer inputs are parsed every time rather than remembered. */
@@ -58,6 +67,8 @@ const rememberedPhones = new Map<string, Map<string, string>>();
  * @returns the E.164 string, or `undefined` when withheld or not a possible number.
  */
 export function normalisePhone(raw: string, region = 'GB'): string | undefined {
+  // Checked before the memory: cheaper than looking it up there (see UK_E164_TEN_DIGITS).
+  if (UK_E164_TEN_DIGITS.test(raw)) return raw;
   // Over-long input is not a phone number anyone dials; it is parsed, never remembered.
   if (raw.length > MAX_REMEMBERED_LENGTH) return parsePhone(raw, region);
   let known = rememberedPhones.get(region);
@@ -82,17 +93,8 @@ export function normalisePhone(raw: string, region = 'GB'): string | undefined {
   return parsed;
 }
 
-/**
- * A UK number already in E.164 with a 10-digit national number (`+447700900123`): the form in which
- * Twilio presents nearly every UK caller. libphonenumber returns such a string unchanged, as possible, for
- * every one of the 9×10⁹ values (a property test checks it against libphonenumber), so it is accepted
- * without parsing — which matters because most callers are not remembered (they call once), and parsing
- * is the costliest step of resolving one.
- */
-const UK_E164_TEN_DIGITS = /^\+44[1-9]\d{9}$/;
 
 function parsePhone(raw: string, region: string): string | undefined {
-  if (UK_E164_TEN_DIGITS.test(raw)) return raw;
   if (isWithheldCallerId(raw)) return undefined;
   const cleaned = raw.trim().replace(/^tel:/i, '');
   // Letters (other than a leading tel:) mean this is not a number; libphonenumber would read vanity
