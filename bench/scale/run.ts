@@ -19,10 +19,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import twilio from 'twilio';
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
 import { cpuSeconds, spawnGatekeeper, startRedisServer, type GatekeeperChild } from '../soak/stack';
-import { customerPhone, seed, unknownPhone } from '../voice/seed';
+import { IncomingRequests, type PreparedRequest } from '../voice/requests';
+import { seed } from '../voice/seed';
 
 const DURATION_S = Number(process.env.BENCH_SCALE_DURATION ?? 15);
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 3);
@@ -34,41 +34,7 @@ const AUTH_TOKEN = 'scale-twilio-auth-token-0123456789abcdef';
 const PUBLIC_URL = 'https://gatekeeper.example.org';
 const PATH = '/voice/incoming';
 
-/** The caller of request `n`: a third each restricted, unrestricted and unknown (as bench/voice). */
-function callerOf(n: number): string {
-  if (n % 3 === 0) return customerPhone(n % RESTRICTED);
-  if (n % 3 === 1) return customerPhone(RESTRICTED + ((n * 7919) % (CUSTOMERS - RESTRICTED)));
-  return unknownPhone(n);
-}
-
-interface Prepared {
-  body: string;
-  headers: Record<string, string>;
-}
-
-let sequence = 0;
-const runId = Date.now().toString(16);
-function incoming(): Prepared {
-  sequence += 1;
-  const from = callerOf(sequence);
-  const params: Record<string, string> = {
-    AccountSid: 'AC0123456789abcdef0123456789abcdef',
-    ApiVersion: '2010-04-01',
-    CallSid: `CA${(runId + sequence.toString(16).padStart(12, '0')).padStart(32, '0').slice(-32)}`,
-    CallStatus: 'ringing',
-    Called: '+441632960000',
-    Caller: from,
-    Direction: 'inbound',
-    From: from,
-    FromCountry: 'GB',
-    To: '+441632960000',
-    ToCountry: 'GB',
-  };
-  return {
-    body: new URLSearchParams(params).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}${PATH}`, params) },
-  };
-}
+const incomingCalls = new IncomingRequests({ customers: CUSTOMERS, restricted: RESTRICTED }, { authToken: AUTH_TOKEN, publicUrl: PUBLIC_URL });
 
 /** Busy CPU seconds of the whole machine, from /proc/stat. */
 function machineBusySeconds(): number {
@@ -98,7 +64,7 @@ let expectedRps = 3000;
 
 /** One round: all connections to the first gateway, or split evenly over both. */
 async function round(targets: GatekeeperChild[], redisPid: number, seconds: number): Promise<Round> {
-  const pool = Array.from({ length: Math.ceil(Math.max(expectedRps, 2000) * seconds * 1.5) }, incoming);
+  const pool = Array.from({ length: Math.ceil(Math.max(expectedRps, 2000) * seconds * 1.5) }, () => incomingCalls.next(PATH));
   let next = 0;
   const cpuOf = (): number[] => targets.map((t) => cpuSeconds(t.pid));
   const before = { gateways: cpuOf(), redis: cpuSeconds(redisPid), self: process.cpuUsage(), machine: machineBusySeconds() };
@@ -109,7 +75,7 @@ async function round(targets: GatekeeperChild[], redisPid: number, seconds: numb
         url: t.url,
         connections: Math.floor(CONNECTIONS / targets.length),
         duration: seconds,
-        requests: [{ method: 'POST', path: PATH, setupRequest: (req) => ({ ...req, ...(pool[next++ % pool.length] as Prepared) }) }],
+        requests: [{ method: 'POST', path: PATH, setupRequest: (req) => ({ ...req, ...(pool[next++ % pool.length] as PreparedRequest) }) }],
       }),
     ),
   );

@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import twilio from 'twilio';
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
-import { customerPhone, seed, unknownPhone } from '../voice/seed';
+import { benchCallSid, callerOf, incomingParams } from '../voice/requests';
+import { seed } from '../voice/seed';
 import { cpuSeconds, mb, percentile, rssBytes, spawnGatekeeper, startCountingRelay, startRedisServer } from './stack';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
@@ -83,29 +84,11 @@ async function timed(kind: Kind, work: () => Promise<boolean | string>): Promise
   }
 }
 
-/** The caller of call `n`: a third each restricted, unrestricted and unknown. */
-function callerOf(n: number): string {
-  if (n % 3 === 0) return customerPhone(n % RESTRICTED);
-  if (n % 3 === 1) return customerPhone(RESTRICTED + ((n * 7919) % (CUSTOMERS - RESTRICTED)));
-  return unknownPhone(n);
-}
-
+/** The seeded population the callers are drawn from. */
+const MIX = { customers: CUSTOMERS, restricted: RESTRICTED };
 const runId = Date.now().toString(16);
 function callParams(n: number): Record<string, string> {
-  const from = callerOf(n);
-  return {
-    AccountSid: 'AC0123456789abcdef0123456789abcdef',
-    ApiVersion: '2010-04-01',
-    CallSid: `CA${(runId + n.toString(16).padStart(12, '0')).padStart(32, '0').slice(-32)}`,
-    CallStatus: 'ringing',
-    Called: '+441632960000',
-    Caller: from,
-    Direction: 'inbound',
-    From: from,
-    FromCountry: 'GB',
-    To: '+441632960000',
-    ToCountry: 'GB',
-  };
+  return incomingParams(benchCallSid(runId, n), callerOf(n, MIX));
 }
 
 async function twilioPost(base: string, path: string, params: Record<string, string>): Promise<boolean | string> {
@@ -228,7 +211,7 @@ async function main(): Promise<void> {
         if (n % 5 === 4) {
           pending.push(
             timed('api-decision', async () => {
-              const res = await fetch(`${gk.url}/v1/decisions`, { method: 'POST', headers: staffHeaders, body: JSON.stringify({ channel: 'voice', from: callerOf(n) }) });
+              const res = await fetch(`${gk.url}/v1/decisions`, { method: 'POST', headers: staffHeaders, body: JSON.stringify({ channel: 'voice', from: callerOf(n, MIX) }) });
               await res.arrayBuffer();
               return res.status === 200 ? true : `decision answered ${res.status}`;
             }),

@@ -29,10 +29,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import autocannon from 'autocannon';
-import twilio from 'twilio';
 
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
-import { customerPhone, seed, unknownPhone } from './seed';
+import { IncomingRequests, type PreparedRequest } from './requests';
+import { seed } from './seed';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -84,47 +84,7 @@ async function startServer(redisUrl: string, port: number): Promise<ChildProcess
   return child;
 }
 
-/** The caller of request `n`: a third each restricted, unrestricted and unknown. */
-function callerOf(n: number): string {
-  switch (n % 3) {
-    case 0:
-      return customerPhone(n % RESTRICTED);
-    case 1:
-      return customerPhone(RESTRICTED + ((n * 7919) % (CUSTOMERS - RESTRICTED)));
-    default:
-      return unknownPhone(n);
-  }
-}
-
-let sequence = 0;
-const runId = Date.now().toString(16);
-
-interface PreparedRequest {
-  body: string;
-  headers: Record<string, string>;
-}
-
-/** A Twilio-shaped `/voice/incoming` form with a fresh CallSid, signed as Twilio signs it when `signed`. */
-function incomingRequest(path: string, signed: boolean): PreparedRequest {
-  sequence += 1;
-  const from = callerOf(sequence);
-  const params: Record<string, string> = {
-    AccountSid: 'AC0123456789abcdef0123456789abcdef',
-    ApiVersion: '2010-04-01',
-    CallSid: `CA${(runId + sequence.toString(16).padStart(12, '0')).padStart(32, '0').slice(-32)}`,
-    CallStatus: 'ringing',
-    Called: '+441632960000',
-    Caller: from,
-    Direction: 'inbound',
-    From: from,
-    FromCountry: 'GB',
-    To: '+441632960000',
-    ToCountry: 'GB',
-  };
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (signed) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}${path}`, params);
-  return { body: new URLSearchParams(params).toString(), headers };
-}
+const requests = new IncomingRequests({ customers: CUSTOMERS, restricted: RESTRICTED }, { authToken: AUTH_TOKEN, publicUrl: PUBLIC_URL });
 
 /** What one round of one target measured. */
 interface Figures {
@@ -198,7 +158,7 @@ const bestRps: Record<string, number> = {};
 async function load(url: string, name: string, path: string, signed: boolean, seconds: number): Promise<Figures> {
   // Prepared before the clock starts, so signing costs the load generator nothing during the round.
   const size = poolSize(bestRps[name] ?? 0, seconds);
-  const pool = Array.from({ length: size }, () => incomingRequest(path, signed));
+  const pool = Array.from({ length: size }, () => requests.next(path, signed));
   let next = 0;
   const mainThread = (): number => {
     const { user, system } = cpuSplit(watched.server, watched.server);

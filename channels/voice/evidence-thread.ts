@@ -23,6 +23,9 @@ import type { LogLevel } from '../../config/defaults';
 import type { RedisTarget } from '../../store/redis-target';
 import type { DecidedCall, DecidedCallWriter, RecorderLogger } from './call-recorder';
 
+/** The thread's old-generation heap limit, far above what it needs: its batches are small and short-lived. */
+const EVIDENCE_THREAD_HEAP_MB = 128;
+
 /** What the thread is started with (`workerData`). */
 export interface EvidenceThreadData {
   target: RedisTarget;
@@ -57,6 +60,11 @@ export interface EvidenceThreadOptions extends Omit<EvidenceThreadData, 'name' |
   name?: string;
   /** The thread's own log level. Default `warn`. */
   logLevel?: LogLevel;
+  /**
+   * The script the thread runs. Default: evidence-thread-entry (.js when built, .ts under Jest). Tests pass
+   * a misbehaving one to show that a thread that dies loses no evidence.
+   */
+  entry?: string;
 }
 
 /** A batch the thread could not take: it is written by the fallback. */
@@ -168,7 +176,7 @@ export class EvidenceThread implements DecidedCallWriter {
   }
 
   private start(): Worker {
-    const entry = join(__dirname, `evidence-thread-entry${extname(__filename)}`);
+    const entry = this.options.entry ?? join(__dirname, `evidence-thread-entry${extname(__filename)}`);
     const workerData: EvidenceThreadData & { entry: string; swcPath?: string } = {
       target: this.options.target,
       name: this.options.name ?? 'gateway',
@@ -179,9 +187,11 @@ export class EvidenceThread implements DecidedCallWriter {
       ...(this.options.auditMaxLength !== undefined ? { auditMaxLength: this.options.auditMaxLength } : {}),
       ...(this.options.auditOnceTtlSeconds !== undefined ? { auditOnceTtlSeconds: this.options.auditOnceTtlSeconds } : {}),
     };
-    const typescript = extname(__filename) === '.ts';
+    const typescript = extname(entry) === '.ts';
     if (typescript) workerData.swcPath = require.resolve('@swc/core');
-    const worker = typescript ? new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData }) : new Worker(entry, { workerData });
+    // A bounded heap: a thread that leaked would be ended by V8 and its batches written by the fallback.
+    const resourceLimits = { maxOldGenerationSizeMb: EVIDENCE_THREAD_HEAP_MB };
+    const worker = typescript ? new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData, resourceLimits }) : new Worker(entry, { workerData, resourceLimits });
     worker.unref();
     worker.on('message', (message: FromEvidenceThread) => {
       if (message.type !== 'written') return;

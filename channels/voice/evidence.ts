@@ -58,13 +58,9 @@ export function evidenceOf(decision: Decision): Decision {
 
 /** The decision fields worth keeping in an audit entry (never a number, never the customer message). */
 function decisionDetails(decision: Decision): Record<string, unknown> {
-  const details: Record<string, unknown> = { outcome: decision.outcome, reasons: decision.reasons };
-  if (decision.customerId !== undefined) details.customerId = decision.customerId;
-  if (decision.restrictionId !== undefined) details.restrictionId = decision.restrictionId;
-  if (decision.routeTo !== undefined) details.routeTo = decision.routeTo;
-  if (decision.exceptionId !== undefined) details.exceptionId = decision.exceptionId;
-  if (decision.nextAllowedAt !== undefined) details.nextAllowedAt = decision.nextAllowedAt;
-  if (decision.breach !== undefined) details.breach = decision.breach;
+  // The evidence fields less the agents' flags: the audit keeps what was decided, not how it was shown.
+  const details: Record<string, unknown> = { ...evidenceOf(decision) };
+  delete details.agentFlags;
   return details;
 }
 

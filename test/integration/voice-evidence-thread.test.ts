@@ -6,9 +6,15 @@
  * call, a screen-pop per flagged call, follow-up webhooks that find the call however soon they arrive —
  * and no evidence lost when the thread is not there.
  */
-import { DirectCallWriter, type DecidedCall } from '../../channels/voice/call-recorder';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { BackgroundTasks } from '../../channels/voice/background';
+import { CallRecorder, DirectCallWriter, EVIDENCE_WINDOW_MS, type DecidedCall } from '../../channels/voice/call-recorder';
 import { RedisCallSessions, type CallSession } from '../../channels/voice/call-session';
 import { VoiceEvidence } from '../../channels/voice/evidence';
+import { EvidenceThread } from '../../channels/voice/evidence-thread';
 import type { StoredContact } from '../../store';
 import { DEFAULT_NUMBER, MemoryLogger, VoiceHarness, activeRestriction, signedPost, staff, type VoiceApp } from './voice-harness';
 import { newCallSid } from './voice-support';
@@ -121,6 +127,54 @@ it('writes on the main thread once the evidence thread is closed, and says so on
   expect(await contactOf(FREE, before)).toBeDefined();
   for (const sid of after) expect(await contactOf(UNKNOWN, sid)).toMatchObject({ outcome: 'proceed', from: UNKNOWN });
   expect(app.logger.lines.filter((l) => l.message.includes('evidence thread is not available'))).toHaveLength(1);
+});
+
+it('loses no evidence when the thread dies in the middle of batches, and starts a new one for the next', async () => {
+  // A thread that claims every call of the batch it is given (as the real one does first), then dies
+  // before writing anything else or answering.
+  const dir = mkdtempSync(join(tmpdir(), 'gk-evidence-'));
+  const entry = join(dir, 'dies-after-claiming.js');
+  writeFileSync(
+    entry,
+    [
+      "const { parentPort, workerData } = require('node:worker_threads');",
+      `const Redis = require(${JSON.stringify(require.resolve('ioredis'))}).Redis;`,
+      'const redis = new Redis(workerData.target.url);',
+      'parentPort.on("message", async (m) => {',
+      '  if (m.type !== "write") return;',
+      '  for (const c of m.calls) await redis.set(`gk:voice-call:${c.record.callSid}`, JSON.stringify(c.session), "EX", 3600, "NX");',
+      '  process.exit(7);',
+      '});',
+    ].join('\n'),
+  );
+  const logger = new MemoryLogger();
+  const failures: unknown[] = [];
+  const calls = new RedisCallSessions(h.lookupConnection);
+  const dying = new EvidenceThread({
+    target: { kind: 'single', url: h.redis.url },
+    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: h.store.contacts, audit: h.store.audit, events: h.storeConnection }), logger),
+    logger,
+    entry,
+  });
+  const background = new BackgroundTasks((_task, error) => failures.push(error));
+  const recorder = new CallRecorder(dying, background, EVIDENCE_WINDOW_MS);
+  const at = new Date('2025-11-24T15:00:00Z');
+  const sids = Array.from({ length: 6 }, () => newCallSid());
+  const session = (sid: string): CallSession => ({ v: 1, twiml: `<Response><Say>${sid}</Say></Response>`, steps: {}, decidedAt: at.toISOString(), outcome: 'proceed', reasons: ['no-restriction'] });
+  const record = (sid: string) => ({ callSid: sid, from: UNKNOWN, at, decision: { outcome: 'proceed' as const, reasons: ['no-restriction' as const], agentFlags: [] } });
+
+  // Two batches, each given to a thread that dies after claiming.
+  await Promise.all(sids.slice(0, 3).map((sid) => recorder.record(session(sid), record(sid))));
+  await Promise.all(sids.slice(3).map((sid) => recorder.record(session(sid), record(sid))));
+  await background.idle();
+  await dying.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  expect(failures).toEqual([]);
+  for (const sid of sids) expect(await contactOf(UNKNOWN, sid)).toMatchObject({ id: sid, outcome: 'proceed', from: UNKNOWN });
+  const audited = (await h.store.audit.latest(1000)).filter((r) => sids.includes(r.entityId));
+  expect(audited).toHaveLength(sids.length);
+  expect(logger.lines.filter((l) => l.message.includes('evidence thread is not available'))).toHaveLength(1);
 });
 
 describe('a batch written again after its writer stopped part-way (DirectCallWriter, resumed)', () => {
