@@ -27,7 +27,7 @@ import type { FailureLimitOptions } from './auth';
 import { createConsoleRouter } from './console-routes';
 import { createEventsRouter, type EventsRouter } from './events-routes';
 import { redisReadiness, type ReadyCheck } from './health';
-import { unwatchQueues, watchQueues } from './metrics';
+import { recordEvidenceBatch, recordEvidenceThreadExit, unwatchQueues, watchQueues } from './metrics';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
@@ -108,6 +108,8 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events: redis }), logger),
     logger,
     logLevel: config.logLevel,
+    onBatch: recordEvidenceBatch,
+    onThreadExit: recordEvidenceThreadExit,
   });
   const app = createApp({
     config,

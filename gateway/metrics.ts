@@ -46,6 +46,31 @@ export function recordDecision(channel: string, outcome: string, seconds?: numbe
   if (seconds !== undefined) decisionSeconds.observe({ channel }, seconds);
 }
 
+/** Batches of call evidence, by who wrote them (`thread`, or `fallback`: the main thread) and result. */
+export const voiceEvidenceBatchesTotal = new Counter({
+  name: 'gatekeeper_voice_evidence_batches_total',
+  help: 'Batches of call evidence written, by writer (thread or fallback) and result (written or failed).',
+  labelNames: ['writer', 'result'] as const,
+  registers: [registry],
+});
+
+/** Unexpected ends of the voice evidence thread (each is followed by a delayed restart). */
+export const voiceEvidenceThreadExitsTotal = new Counter({
+  name: 'gatekeeper_voice_evidence_thread_exits_total',
+  help: 'Times the voice evidence thread ended unexpectedly (its batches are written by the main thread meanwhile).',
+  registers: [registry],
+});
+
+/** Records one batch of call evidence (the evidence thread's `onBatch`). */
+export function recordEvidenceBatch(writer: 'thread' | 'fallback', written: boolean): void {
+  voiceEvidenceBatchesTotal.inc({ writer, result: written ? 'written' : 'failed' });
+}
+
+/** Records an unexpected end of the evidence thread (its `onThreadExit`). */
+export function recordEvidenceThreadExit(): void {
+  voiceEvidenceThreadExitsTotal.inc();
+}
+
 /** A queue whose job counts can be read (a BullMQ Queue). */
 export interface CountableQueue {
   name: string;

@@ -14,7 +14,9 @@
  *
  * The thread is started on the first batch (a gateway that never takes a call never starts one), is
  * `unref`'d (it never keeps a process alive), and is closed by {@link EvidenceThread.close}, which waits
- * for batches in flight and lets the thread close its connections.
+ * for batches in flight and lets the thread close its connections. A thread that ends unexpectedly is
+ * started again after 1 s, doubling up to a minute while it keeps dying (logged each time, and counted by
+ * the gateway's `gatekeeper_voice_evidence_thread_exits_total`); the main thread writes meanwhile.
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -25,6 +27,10 @@ import type { DecidedCall, DecidedCallWriter, RecorderLogger } from './call-reco
 
 /** The thread's old-generation heap limit, far above what it needs: its batches are small and short-lived. */
 const EVIDENCE_THREAD_HEAP_MB = 128;
+
+/** The first wait before starting a thread again after one ended unexpectedly, and the longest. */
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 60_000;
 
 /** What the thread is started with (`workerData`). */
 export interface EvidenceThreadData {
@@ -60,6 +66,10 @@ export interface EvidenceThreadOptions extends Omit<EvidenceThreadData, 'name' |
   name?: string;
   /** The thread's own log level. Default `warn`. */
   logLevel?: LogLevel;
+  /** Told of every batch: who wrote it and whether it was written (metrics). */
+  onBatch?: (writer: 'thread' | 'fallback', written: boolean) => void;
+  /** Told when the thread ends unexpectedly (metrics). */
+  onThreadExit?: (exitCode: number) => void;
   /**
    * The script the thread runs. Default: evidence-thread-entry (.js when built, .ts under Jest). Tests pass
    * a misbehaving one to show that a thread that dies loses no evidence.
@@ -119,6 +129,10 @@ export class EvidenceThread implements DecidedCallWriter {
   private nextId = 1;
   private closed = false;
   private warned = false;
+  /** After an unexpected exit, no new thread before this (epoch ms); the fallback writes meanwhile. */
+  private restartAt = 0;
+  /** The current wait before a restart: doubles with each exit in a row, back to none once a batch is written. */
+  private restartDelayMs = 0;
 
   constructor(private readonly options: EvidenceThreadOptions) {}
 
@@ -130,14 +144,25 @@ export class EvidenceThread implements DecidedCallWriter {
   async write(calls: readonly DecidedCall[]): Promise<void> {
     try {
       await this.post(calls);
+      this.options.onBatch?.('thread', true);
+      return;
     } catch (error) {
-      if (!(error instanceof ThreadStoppedError)) throw error;
+      if (!(error instanceof ThreadStoppedError)) {
+        this.options.onBatch?.('thread', false);
+        throw error;
+      }
       if (!this.warned) {
         this.warned = true;
         this.options.logger.warn('voice: the evidence thread is not available; writing evidence on the main thread', { code: error.message });
       }
       // The thread may have written part of this batch before it stopped.
-      await this.options.fallback.write(calls, { resumed: error.posted });
+      try {
+        await this.options.fallback.write(calls, { resumed: error.posted });
+        this.options.onBatch?.('fallback', true);
+      } catch (fallbackError) {
+        this.options.onBatch?.('fallback', false);
+        throw fallbackError;
+      }
     }
   }
 
@@ -162,6 +187,7 @@ export class EvidenceThread implements DecidedCallWriter {
 
   private post(calls: readonly DecidedCall[]): Promise<void> {
     if (this.closed) return Promise.reject(new ThreadStoppedError('closed'));
+    if (this.worker === undefined && Date.now() < this.restartAt) return Promise.reject(new ThreadStoppedError('restarting later'));
     let worker: Worker;
     try {
       worker = this.worker ?? this.start();
@@ -198,6 +224,8 @@ export class EvidenceThread implements DecidedCallWriter {
       const waiter = this.waiting.get(message.id);
       if (waiter === undefined) return;
       this.waiting.delete(message.id);
+      // A batch written: the thread is healthy, so a later exit is restarted at once again.
+      this.restartDelayMs = 0;
       if (message.failure === undefined) waiter.resolve();
       else waiter.reject(new EvidenceWriteError(message.failure));
     });
@@ -205,6 +233,17 @@ export class EvidenceThread implements DecidedCallWriter {
     worker.on('error', (error) => this.options.logger.warn('voice: the evidence thread failed', { code: error.name }));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
+      if (!this.closed) {
+        // Unexpected (a crash, the heap limit): restart later, with a growing wait, so that a thread that
+        // dies on start-up or on every batch cannot turn into a start per batch.
+        this.restartDelayMs = Math.min(Math.max(RESTART_MIN_MS, this.restartDelayMs * 2), RESTART_MAX_MS);
+        this.restartAt = Date.now() + this.restartDelayMs;
+        this.options.logger.warn('voice: the evidence thread stopped; the main thread writes until it is restarted', {
+          exitCode: code,
+          restartInMs: this.restartDelayMs,
+        });
+        this.options.onThreadExit?.(code);
+      }
       const orphans = [...this.waiting.values()];
       this.waiting.clear();
       for (const waiter of orphans) waiter.reject(new ThreadStoppedError(`exited with code ${code}`, true));

@@ -178,6 +178,10 @@ describe('npm start on a Redis Cluster', () => {
     expect((await store.audit.latest(200)).filter((r) => r.entityId === sid).map((r) => r.action)).toEqual(['call.deflected']);
     await until('the screen-pop to cross the cluster bus', async () => events.some((e) => e.contactId === sid), 5000);
     expect(events.find((e) => e.contactId === sid)).toMatchObject({ type: 'screen-pop', customerId: 'C2', restrictionId, outcome: 'deflect' });
+    // Written by the gateway's evidence thread over the cluster, not by its main-thread fallback.
+    const metrics = (await request(base).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/gatekeeper_voice_evidence_batches_total\{writer="thread",result="written"\} [1-9]/);
+    expect(metrics).not.toMatch(/gatekeeper_voice_evidence_batches_total\{writer="fallback"/);
   });
 
   it('takes an email over SMTP, processes it once, forwards it to the named contact with its headers, and acknowledges it', async () => {

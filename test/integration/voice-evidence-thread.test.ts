@@ -6,7 +6,7 @@
  * call, a screen-pop per flagged call, follow-up webhooks that find the call however soon they arrive —
  * and no evidence lost when the thread is not there.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -129,15 +129,17 @@ it('writes on the main thread once the evidence thread is closed, and says so on
   expect(app.logger.lines.filter((l) => l.message.includes('evidence thread is not available'))).toHaveLength(1);
 });
 
-it('loses no evidence when the thread dies in the middle of batches, and starts a new one for the next', async () => {
+it('loses no evidence when the thread dies in the middle of a batch, and waits before starting another', async () => {
   // A thread that claims every call of the batch it is given (as the real one does first), then dies
   // before writing anything else or answering.
   const dir = mkdtempSync(join(tmpdir(), 'gk-evidence-'));
   const entry = join(dir, 'dies-after-claiming.js');
+  const starts = join(dir, 'starts.log');
   writeFileSync(
     entry,
     [
       "const { parentPort, workerData } = require('node:worker_threads');",
+      `require('node:fs').appendFileSync(${JSON.stringify(starts)}, 'started\\n');`,
       `const Redis = require(${JSON.stringify(require.resolve('ioredis'))}).Redis;`,
       'const redis = new Redis(workerData.target.url);',
       'parentPort.on("message", async (m) => {',
@@ -150,25 +152,44 @@ it('loses no evidence when the thread dies in the middle of batches, and starts 
   const logger = new MemoryLogger();
   const failures: unknown[] = [];
   const calls = new RedisCallSessions(h.lookupConnection);
+  const batches: string[] = [];
+  const exits: number[] = [];
   const dying = new EvidenceThread({
     target: { kind: 'single', url: h.redis.url },
     fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: h.store.contacts, audit: h.store.audit, events: h.storeConnection }), logger),
     logger,
     entry,
+    onBatch: (writer, written) => batches.push(`${writer}:${written ? 'written' : 'failed'}`),
+    onThreadExit: (code) => exits.push(code),
   });
   const background = new BackgroundTasks((_task, error) => failures.push(error));
   const recorder = new CallRecorder(dying, background, EVIDENCE_WINDOW_MS);
   const at = new Date('2025-11-24T15:00:00Z');
-  const sids = Array.from({ length: 6 }, () => newCallSid());
+  const sids = Array.from({ length: 9 }, () => newCallSid());
   const session = (sid: string): CallSession => ({ v: 1, twiml: `<Response><Say>${sid}</Say></Response>`, steps: {}, decidedAt: at.toISOString(), outcome: 'proceed', reasons: ['no-restriction'] });
   const record = (sid: string) => ({ callSid: sid, from: UNKNOWN, at, decision: { outcome: 'proceed' as const, reasons: ['no-restriction' as const], agentFlags: [] } });
 
   // Two batches, each given to a thread that dies after claiming.
   await Promise.all(sids.slice(0, 3).map((sid) => recorder.record(session(sid), record(sid))));
-  await Promise.all(sids.slice(3).map((sid) => recorder.record(session(sid), record(sid))));
+  await Promise.all(sids.slice(3, 6).map((sid) => recorder.record(session(sid), record(sid))));
+  // After the restart delay (1 s) the next batch starts a thread again (which dies again: the delay doubles).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await Promise.all(sids.slice(6).map((sid) => recorder.record(session(sid), record(sid))));
   await background.idle();
   await dying.close();
+  const started = readFileSync(starts, 'utf8').trim().split('\n');
   rmSync(dir, { recursive: true, force: true });
+
+  // The first batch met the thread (which died); the second came within the restart delay (no new thread);
+  // the third came after it and met a new one.
+  expect(started).toEqual(['started', 'started']);
+  expect(exits).toEqual([7, 7]);
+  expect(batches).toEqual(['fallback:written', 'fallback:written', 'fallback:written']);
+  const stops = logger.lines.filter((l) => l.message.includes('evidence thread stopped')).map((l) => l.meta);
+  expect(stops).toEqual([
+    { exitCode: 7, restartInMs: 1000 },
+    { exitCode: 7, restartInMs: 2000 },
+  ]);
 
   expect(failures).toEqual([]);
   for (const sid of sids) expect(await contactOf(UNKNOWN, sid)).toMatchObject({ id: sid, outcome: 'proceed', from: UNKNOWN });
