@@ -3,7 +3,7 @@
  * express app with every router mounted. `bin/gatekeeper.ts` listens on it; the integration and browser
  * tests build exactly the same app over their own redis-server.
  */
-import type { Express, Router } from 'express';
+import type { Express } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
 import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../channels/voice/call-recorder';
 import { RedisCallSessions } from '../channels/voice/call-session';
@@ -31,7 +31,7 @@ import { recordEvidenceBatch, recordEvidenceThreadExit, unwatchQueues, watchQueu
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { createStaffApi } from './staff-api';
-import { createVoiceRouter } from './voice-routes';
+import { mountVoiceRoutes } from './voice-routes';
 import { mountQueuesDashboard } from './queues-dashboard';
 
 /** Extra routers a role adds (the inbound-email webhook, the queue dashboard), mounted before the 404. */
@@ -139,8 +139,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
           audit: deps.audit,
         }),
       );
-      const voice = voiceRouter(options, settings, store, { calls, evidenceThread }, now, background);
-      if (voice) a.use(voice);
+      mountVoice(a, options, settings, store, { calls, evidenceThread }, now, background);
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
     },
@@ -184,20 +183,21 @@ function gatewayReadiness(redis: RedisConnection, lookup: RedisConnection): Read
  * The Twilio webhooks, when a Twilio auth token is configured. Without one, signatures cannot be checked,
  * so no voice route is served (a development start on embedded defaults) and the log says so.
  */
-function voiceRouter(
+function mountVoice(
+  app: Express,
   options: GatewayOptions,
   settings: DecisionSettings,
   store: Store,
   voice: { calls: RedisCallSessions; evidenceThread: EvidenceThread },
   now: () => Date,
   background: BackgroundTasks,
-): Router | undefined {
+): void {
   const { config, logger, redis } = options;
   if (!config.twilioAuthToken) {
     logger.warn('voice webhooks disabled: TWILIO_AUTH_TOKEN is not set');
-    return undefined;
+    return;
   }
-  return createVoiceRouter({
+  mountVoiceRoutes(app, {
     config,
     settings,
     gate: store.gate,

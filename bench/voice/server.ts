@@ -18,7 +18,7 @@ import { VoiceEvidence } from '../../channels/voice/evidence';
 import { EvidenceThread } from '../../channels/voice/evidence-thread';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
-import { createVoiceRouter } from '../../gateway/voice-routes';
+import { mountVoiceRoutes } from '../../gateway/voice-routes';
 import { closeConnection, createLookupConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
 
 /** What the baseline answers: a fixed TwiML document of about the size of a real answer. */
@@ -55,35 +55,33 @@ async function main(): Promise<void> {
     res.status(200).type('text/xml').send(BASELINE_TWIML);
   });
 
-  app.use(
-    createVoiceRouter({
-      config: {
-        publicUrl,
-        twilioAuthToken: authToken,
-        emergencyNumber: '+441632960999',
-        emergencyDigit: '1',
-        voiceDefaultRoute: { kind: 'dial', number: '+441632960000' },
-        voiceLookupBudgetMs: 150,
-      },
-      settings: {
-        timeZone: 'Europe/London',
-        emergencyNumber: '+441632960999',
-        writeToAddress: 'Customer Relations, PO Box 1, London',
-        writeToEmail: 'housing@example.org',
-        repeatThreshold: 0.8,
-        emergencyPhrases: EMERGENCY_PHRASES,
-      },
-      gate: store.gate,
-      calls,
-      evidenceWriter: evidenceThread,
-      evidenceWindowMs: EVIDENCE_WINDOW_MS,
-      contacts: store.contacts,
-      audit: store.audit,
-      events: storeConnection,
-      logger,
-      background,
-    }),
-  );
+  mountVoiceRoutes(app, {
+    config: {
+      publicUrl,
+      twilioAuthToken: authToken,
+      emergencyNumber: '+441632960999',
+      emergencyDigit: '1',
+      voiceDefaultRoute: { kind: 'dial', number: '+441632960000' },
+      voiceLookupBudgetMs: 150,
+    },
+    settings: {
+      timeZone: 'Europe/London',
+      emergencyNumber: '+441632960999',
+      writeToAddress: 'Customer Relations, PO Box 1, London',
+      writeToEmail: 'housing@example.org',
+      repeatThreshold: 0.8,
+      emergencyPhrases: EMERGENCY_PHRASES,
+    },
+    gate: store.gate,
+    calls,
+    evidenceWriter: evidenceThread,
+    evidenceWindowMs: EVIDENCE_WINDOW_MS,
+    contacts: store.contacts,
+    audit: store.audit,
+    events: storeConnection,
+    logger,
+    background,
+  });
 
   const server = app.listen(Number(portArg), '127.0.0.1', () => process.send?.('ready'));
   server.keepAliveTimeout = 65_000;
