@@ -77,7 +77,7 @@ export class CallRecorder {
   private open: PendingCall[] | undefined;
   private pending = 0;
   private readonly inFlight = new Map<string, InFlightCall>();
-  /** Sends the open batch before its window ends. */
+  /** Sends the open batch before its window ends (set while a batch is open). */
   private flush: (() => void) | undefined;
 
   /**
@@ -118,13 +118,21 @@ export class CallRecorder {
       this.open = opened;
       void this.background.run(RECORD_TASK, async () => {
         // Every call decided within the window joins (a full batch is sent at once, see below).
+        let release: () => void = () => undefined;
         await new Promise<void>((resolve) => {
-          this.flush = resolve;
-          if (this.windowMs > 0) setTimeout(resolve, this.windowMs);
-          else setImmediate(resolve);
+          let timer: NodeJS.Timeout | undefined;
+          // Sent early (full), its window's timer is cleared: nothing is left pending.
+          release = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          this.flush = release;
+          if (this.windowMs > 0) timer = setTimeout(release, this.windowMs);
+          else setImmediate(release);
         });
         if (this.open === opened) this.open = undefined;
-        this.flush = undefined;
+        // A full batch was sent early and the next one may be open already: leave its flush alone.
+        if (this.flush === release) this.flush = undefined;
         try {
           // Plain data only: the batch may be posted to a thread, which cannot receive the `done` callbacks.
           await this.writer.write(opened.map(({ session, record }) => ({ session, record })));
