@@ -12,8 +12,8 @@
  * A batch the thread died in the middle of is written again by the fallback; the writes are idempotent by
  * CallSid, and a claim holding this very answer counts as ours (call-recorder.ts).
  *
- * The thread is started on the first batch (a gateway that never takes a call never starts one), is
- * `unref`'d (it never keeps a process alive), and is closed by {@link EvidenceThread.close}, which waits
+ * The thread is started on the first batch (a gateway that never takes a call never starts one), keeps the
+ * process alive only while it has batches to write, and is closed by {@link EvidenceThread.close}, which waits
  * for batches in flight and lets the thread close its connections. A thread that ends unexpectedly is
  * started again after 1 s, doubling up to a minute while it keeps dying (logged each time, and counted by
  * the gateway's `gatekeeper_voice_evidence_thread_exits_total`); the main thread writes meanwhile.
@@ -196,6 +196,8 @@ export class EvidenceThread implements DecidedCallWriter {
     }
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
+      // Held (ref'd) while it has batches to write, so a process winding down waits for them.
+      if (this.waiting.size === 0) worker.ref();
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ type: 'write', id, calls } satisfies ToEvidenceThread);
     });
@@ -218,12 +220,14 @@ export class EvidenceThread implements DecidedCallWriter {
     // A bounded heap: a thread that leaked would be ended by V8 and its batches written by the fallback.
     const resourceLimits = { maxOldGenerationSizeMb: EVIDENCE_THREAD_HEAP_MB };
     const worker = typescript ? new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData, resourceLimits }) : new Worker(entry, { workerData, resourceLimits });
+    // Idle, it never keeps a process alive (see post()).
     worker.unref();
     worker.on('message', (message: FromEvidenceThread) => {
       if (message.type !== 'written') return;
       const waiter = this.waiting.get(message.id);
       if (waiter === undefined) return;
       this.waiting.delete(message.id);
+      if (this.waiting.size === 0) worker.unref();
       // A batch written: the thread is healthy, so a later exit is restarted at once again.
       this.restartDelayMs = 0;
       if (message.failure === undefined) waiter.resolve();
