@@ -15,12 +15,13 @@
  * Environment: BENCH_SCALE_DURATION (s per round, 15), BENCH_SCALE_ROUNDS (rounds per configuration, 3),
  * BENCH_SCALE_WARMUP (s, 5), BENCH_SCALE_CONNECTIONS (32), BENCH_CUSTOMERS (100000).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
-import { cpuSeconds, spawnGatekeeper, startRedisServer, type GatekeeperChild } from '../soak/stack';
+import { cpuSeconds, machineBusySeconds, median } from '../measure';
+import { spawnGatekeeper, startRedisServer, type GatekeeperChild } from '../soak/stack';
 import { IncomingRequests, type PreparedRequest } from '../voice/requests';
 import { seed } from '../voice/seed';
 
@@ -35,17 +36,6 @@ const PUBLIC_URL = 'https://gatekeeper.example.org';
 const PATH = '/voice/incoming';
 
 const incomingCalls = new IncomingRequests({ customers: CUSTOMERS, restricted: RESTRICTED }, { authToken: AUTH_TOKEN, publicUrl: PUBLIC_URL });
-
-/** Busy CPU seconds of the whole machine, from /proc/stat. */
-function machineBusySeconds(): number {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 interface Round {
   gateways: 1 | 2;
@@ -102,12 +92,6 @@ async function round(targets: GatekeeperChild[], redisPid: number, seconds: numb
     loadCpuUs: (selfSeconds * 1e6) / requests,
     otherCores: Math.max(0, (machine - gatewayCpu - redisCpu - selfSeconds) / elapsed),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function describe(label: string, r: Round): string {

@@ -28,7 +28,8 @@ import twilio from 'twilio';
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
 import { benchCallSid, callerOf, incomingParams } from '../voice/requests';
 import { seed } from '../voice/seed';
-import { cpuSeconds, mb, percentile, rssBytes, spawnGatekeeper, startCountingRelay, startRedisServer } from './stack';
+import { cpuSeconds } from '../measure';
+import { mb, percentile, rssBytes, spawnGatekeeper, startCountingRelay, startRedisServer } from './stack';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const VOICE_RPS = Number(process.env.BENCH_SOAK_VOICE_RPS ?? 20);

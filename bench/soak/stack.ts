@@ -6,25 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../measure';
 
 /** The repository root (this file runs as dist/bench/soak/stack.js). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolvePort(addr.port));
-    });
-  });
-}
 
 /** A process this module started. */
 export interface Child {
@@ -176,17 +163,6 @@ export function rssBytes(pid: number): number {
     return match ? Number(match[1]) * 1024 : 0;
   } catch {
     return 0;
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; `NaN` where there is none. */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
   }
 }
 

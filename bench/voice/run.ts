@@ -23,8 +23,7 @@
  * BENCH_PROFILE (a directory: the server writes a V8 CPU profile there when it exits).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +31,7 @@ import autocannon from 'autocannon';
 
 import { closeConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
 import { IncomingRequests, type PreparedRequest } from './requests';
+import { cpuSeconds, cpuSplit, freePort, machineBusySeconds, median } from '../measure';
 import { seed } from './seed';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -43,18 +43,6 @@ const RESTRICTED = Math.round(CUSTOMERS / 100);
 const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const PUBLIC_URL = 'https://gatekeeper.example.org';
 const TARGETS_MET = { ratio: 0.7, p99Ms: 10 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolve(addr.port));
-    });
-  });
-}
 
 async function startRedisServer(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
@@ -110,40 +98,6 @@ interface Figures {
   load1: number;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux); `NaN` elsewhere. */
-function cpuSeconds(pid: number | undefined): number {
-  const { user, system } = cpuSplit(pid);
-  return user + system;
-}
-
-/**
- * User and system CPU seconds of a process (or, with `thread`, of one of its threads: a process's main
- * thread has the process's id), from /proc (Linux); `NaN` elsewhere.
- */
-function cpuSplit(pid: number | undefined, thread?: number): { user: number; system: number } {
-  if (pid === undefined) return { user: Number.NaN, system: Number.NaN };
-  try {
-    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
-    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-  } catch {
-    return { user: Number.NaN, system: Number.NaN };
-  }
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat; `NaN` elsewhere. */
-function machineBusySeconds(): number {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    // cpu user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** The processes whose CPU is measured. */
 const watched: { server?: number; redis?: number } = {};
 
@@ -161,8 +115,7 @@ async function load(url: string, name: string, path: string, signed: boolean, se
   const pool = Array.from({ length: size }, () => requests.next(path, signed));
   let next = 0;
   const mainThread = (): number => {
-    const { user, system } = cpuSplit(watched.server, watched.server);
-    return user + system;
+    return cpuSeconds(watched.server, watched.server);
   };
   const before = { server: cpuSeconds(watched.server), serverSys: cpuSplit(watched.server).system, main: mainThread(), redis: cpuSeconds(watched.redis), self: process.cpuUsage(), machine: machineBusySeconds() };
   const started = process.hrtime.bigint();
@@ -197,13 +150,6 @@ async function load(url: string, name: string, path: string, signed: boolean, se
     otherCores: Math.max(0, (machine - server - redis - selfSeconds) / elapsed),
     load1: loadavg()[0] ?? Number.NaN,
   };
-}
-
-function median(xs: number[]): number {
-  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function describe(name: string, round: string, f: Figures): string {
