@@ -5,10 +5,9 @@
  */
 import type { Express } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
-import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../channels/voice/call-recorder';
+import { EVIDENCE_WINDOW_MS } from '../channels/voice/call-recorder';
 import { RedisCallSessions } from '../channels/voice/call-session';
-import { VoiceEvidence } from '../channels/voice/evidence';
-import { EvidenceThread } from '../channels/voice/evidence-thread';
+import { createEvidenceThread, type EvidenceThread } from '../channels/voice/evidence-thread';
 import { decisionSettings } from '../channels/decision-settings';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -103,9 +102,11 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
   let events: EventsRouter | undefined;
   // Evidence of calls is written on its own thread (channels/voice/evidence-thread.ts), started with the first call.
   const calls = new RedisCallSessions(lookup);
-  const evidenceThread = new EvidenceThread({
+  const evidenceThread = createEvidenceThread({
     target: options.target,
-    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events: redis }), logger),
+    calls,
+    store,
+    events: redis,
     logger,
     logLevel: config.logLevel,
     onBatch: recordEvidenceBatch,

@@ -12,10 +12,9 @@
 import express from 'express';
 
 import { BackgroundTasks } from '../../channels/voice/background';
-import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
+import { EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
-import { VoiceEvidence } from '../../channels/voice/evidence';
-import { EvidenceThread } from '../../channels/voice/evidence-thread';
+import { createEvidenceThread } from '../../channels/voice/evidence-thread';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
 import { mountVoiceRoutes } from '../../gateway/voice-routes';
@@ -39,12 +38,7 @@ async function main(): Promise<void> {
 
   // As in gateway/compose.ts: evidence is written on its own thread, with this thread as the fallback.
   const calls = new RedisCallSessions(lookup);
-  const evidenceThread = new EvidenceThread({
-    target,
-    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events: storeConnection }), logger),
-    logger,
-    logLevel: 'error',
-  });
+  const evidenceThread = createEvidenceThread({ target, calls, store, events: storeConnection, logger, logLevel: 'error' });
 
   const app = express();
   app.disable('x-powered-by');

@@ -17,13 +17,20 @@
  * for batches in flight and lets the thread close its connections. A thread that ends unexpectedly is
  * started again after 1 s, doubling up to a minute while it keeps dying (logged each time, and counted by
  * the gateway's `gatekeeper_voice_evidence_thread_exits_total`); the main thread writes meanwhile.
+ *
+ * {@link createEvidenceThread} wires it as the gateway runs it — the thread, with this thread's
+ * {@link DirectCallWriter} over the gateway's own connections as its fallback — so that the gateway, the
+ * voice bench and the test harness run the same wiring.
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import type { LogLevel } from '../../config/defaults';
 import type { RedisTarget } from '../../store/redis-target';
-import type { DecidedCall, DecidedCallWriter, RecorderLogger } from './call-recorder';
+import { DirectCallWriter, type DecidedCall, type DecidedCallWriter, type RecorderLogger } from './call-recorder';
+import type { CallSessionStore } from './call-session';
+import { VoiceEvidence, type EvidenceSinks } from './evidence';
+import type { EventPublisher } from './screen-pop';
 
 /** The thread's old-generation heap limit, far above what it needs: its batches are small and short-lived. */
 const EVIDENCE_THREAD_HEAP_MB = 128;
@@ -255,4 +262,28 @@ export class EvidenceThread implements DecidedCallWriter {
     this.worker = worker;
     return worker;
   }
+}
+
+/** What {@link createEvidenceThread} builds a thread from: the thread's options, less the fallback it builds. */
+export interface EvidenceThreadWiring extends Omit<EvidenceThreadOptions, 'fallback'> {
+  /** The call sessions the fallback claims calls in (the gateway's, over its lookup connection). */
+  calls: CallSessionStore;
+  /** The contact history and audit stream the fallback writes to (a store/ `Store` has both). */
+  store: Pick<EvidenceSinks, 'contacts' | 'audit'>;
+  /** The connection the fallback publishes screen-pops on. */
+  events: EventPublisher;
+}
+
+/**
+ * An {@link EvidenceThread} over `wiring.target`, with a {@link DirectCallWriter} on this thread as its
+ * fallback: the same writer the thread runs, but over this thread's connections (`calls`, `store`, `events`),
+ * so a batch the thread cannot take is written exactly as the thread would have written it.
+ * @param wiring the thread's options (target, logger, name, log level, hooks, entry…), and what the
+ *   fallback writes with.
+ * @returns the thread, not yet started (it starts with its first batch); close it with {@link EvidenceThread.close}.
+ */
+export function createEvidenceThread(wiring: EvidenceThreadWiring): EvidenceThread {
+  const { calls, store, events, ...options } = wiring;
+  const fallback = new DirectCallWriter(calls, new VoiceEvidence({ contacts: store.contacts, audit: store.audit, events }), options.logger);
+  return new EvidenceThread({ ...options, fallback });
 }

@@ -14,8 +14,8 @@ import { BackgroundTasks } from '../../channels/voice/background';
 import { CallRecorder, DirectCallWriter, EVIDENCE_WINDOW_MS, type DecidedCall } from '../../channels/voice/call-recorder';
 import { RedisCallSessions, type CallSession } from '../../channels/voice/call-session';
 import { VoiceEvidence } from '../../channels/voice/evidence';
-import { EvidenceThread } from '../../channels/voice/evidence-thread';
-import type { StoredContact } from '../../store';
+import { createEvidenceThread } from '../../channels/voice/evidence-thread';
+import { waitUntilReady, type StoredContact } from '../../store';
 import { DEFAULT_NUMBER, MemoryLogger, VoiceHarness, activeRestriction, signedPost, staff, type VoiceApp } from './voice-harness';
 import { newCallSid } from './voice-support';
 
@@ -154,9 +154,11 @@ it('loses no evidence when the thread dies in the middle of a batch, and waits b
   const calls = new RedisCallSessions(h.lookupConnection);
   const batches: string[] = [];
   const exits: number[] = [];
-  const dying = new EvidenceThread({
+  const dying = createEvidenceThread({
     target: { kind: 'single', url: h.redis.url },
-    fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: h.store.contacts, audit: h.store.audit, events: h.storeConnection }), logger),
+    calls,
+    store: h.store,
+    events: h.storeConnection,
     logger,
     entry,
     onBatch: (writer, written) => batches.push(`${writer}:${written ? 'written' : 'failed'}`),
@@ -250,4 +252,8 @@ it('answers every call while the thread cannot reach Redis, and reports the evid
   expect(app.logger.text()).not.toContain('evidence thread is not available');
   await app.evidenceThread?.close();
   await h.redis.restart();
+  // Wait for the harness's connections to be back, so that the clean-up closes them with QUIT. Closed while
+  // still reconnecting, each would leave ioredis' 2 s timer for destroying its already-closed socket
+  // (AbstractConnector.disconnect), which holds Jest's process open after the run.
+  await Promise.all([h.storeConnection, h.lookupConnection, h.subscriber].map((connection) => waitUntilReady(connection)));
 }, 30_000);

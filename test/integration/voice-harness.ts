@@ -7,10 +7,9 @@ import request from 'supertest';
 
 import { BackgroundTasks } from '../../channels/voice/background';
 import type { DecideFn, VoiceLogger } from '../../channels/voice/call-flow';
-import { DirectCallWriter, EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
+import { EVIDENCE_WINDOW_MS } from '../../channels/voice/call-recorder';
 import { RedisCallSessions } from '../../channels/voice/call-session';
-import { VoiceEvidence } from '../../channels/voice/evidence';
-import { EvidenceThread } from '../../channels/voice/evidence-thread';
+import { createEvidenceThread, type EvidenceThread } from '../../channels/voice/evidence-thread';
 import type { VoiceRoute } from '../../config/env';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createVoiceRouter } from '../../gateway/voice-routes';
@@ -112,13 +111,9 @@ export class VoiceHarness {
     const logger = new MemoryLogger();
     const calls = new RedisCallSessions(this.lookupConnection);
     // As gateway/compose.ts wires it: the thread over the same Redis, this thread's writer as its fallback.
+    const target = { kind: 'single' as const, url: this.redis.url };
     const evidenceThread = options.evidenceThread
-      ? new EvidenceThread({
-          target: { kind: 'single', url: this.redis.url },
-          fallback: new DirectCallWriter(calls, new VoiceEvidence({ contacts: this.store.contacts, audit: this.store.audit, events: this.storeConnection }), logger),
-          logger,
-          name: 'voice-test',
-        })
+      ? createEvidenceThread({ target, calls, store: this.store, events: this.storeConnection, logger, name: 'voice-test' })
       : undefined;
     const app = express();
     app.use(
