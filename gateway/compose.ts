@@ -29,6 +29,7 @@ import { redisReadiness, type ReadyCheck } from './health';
 import { recordEvidenceBatch, recordEvidenceThreadExit, unwatchQueues, watchQueues } from './metrics';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
+import { confirmWritesBeforeAnswering } from './durable-writes';
 import { createStaffApi } from './staff-api';
 import { mountVoiceRoutes } from './voice-routes';
 import { mountQueuesDashboard } from './queues-dashboard';
@@ -130,6 +131,8 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
       a.use('/v1/events', events);
       a.use(
         '/v1/reports',
+        // Recording an audit sample's result is a change like any staff API write (gateway/durable-writes.ts).
+        confirmWritesBeforeAnswering(store.writes),
         createReportRouter({
           store,
           audits: new ReportAuditStore(redis),

@@ -14,6 +14,7 @@ import { AuditLog } from './audit-log';
 import type { RedisConnection } from './connections';
 import { ContactRepository } from './contact-repository';
 import { CustomerRepository } from './customer-repository';
+import { WriteConfirmer, type WriteConfirmerOptions } from './durability';
 import { GateRepository } from './gate-repository';
 import { ResponseRepository } from './response-repository';
 import { RestrictionRepository } from './restriction-repository';
@@ -32,6 +33,8 @@ export interface StoreOptions {
   auditMaxLength?: number;
   /** How long audit `appendOnce` keys are remembered, in seconds. @default 7 days */
   auditOnceTtlSeconds?: number;
+  /** How acknowledged writes are confirmed on a replica (Sentinel only; see durability.ts). */
+  durability?: WriteConfirmerOptions;
 }
 
 /** All repositories over one connection, plus the readiness checks /readyz needs. */
@@ -45,6 +48,11 @@ export interface Store {
   audit: AuditLog;
   /** Rebuilds gate snapshots; exposed for repair tooling (e.g. after restoring a backup). */
   snapshots: SnapshotWriter;
+  /**
+   * Confirms writes before they are acknowledged: `const fence = store.writes.begin()` before writing,
+   * `await fence.confirm()` before answering 2xx (Sentinel only; see durability.ts).
+   */
+  writes: WriteConfirmer;
   /** Whether Redis answers PING within a second (every primary, on a cluster). Never throws. */
   ping(): Promise<boolean>;
   /**
@@ -103,6 +111,7 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
     responses: new ResponseRepository(connection, retention),
     audit: new AuditLog(connection, audit),
     snapshots,
+    writes: new WriteConfirmer(connection, options.durability),
     async ping() {
       try {
         const nodes = nodesOf(connection);
@@ -135,6 +144,7 @@ export {
 } from './connections';
 export { ContactRepository, type ContactRepositoryOptions, DEFAULT_TEXT_RETENTION_DAYS } from './contact-repository';
 export { CustomerRepository, normaliseCustomer, type CustomerRepositoryOptions } from './customer-repository';
+export { WriteConfirmer, type WriteConfirmerOptions, type WriteFence } from './durability';
 export * from './errors';
 export { buildGateSnapshot, toEnforcedRestriction, toStaffRef, staffIdsNamedIn } from './gate-snapshot';
 export { GateRepository, type ContactIdentity, type GateRepositoryOptions, type ResolveOptions } from './gate-repository';

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Result } from 'ioredis';
 import type { RedisConnection } from './connections';
+import type { WriteConfirmer } from './durability';
 import { guard } from './guard';
 import { assertSafeId } from './keys';
 
@@ -93,6 +94,11 @@ export interface RawMessageStoreOptions {
   retentionDays: number;
   /** Bytes per GETRANGE when streaming a message out. Default 512 KiB. */
   readChunkBytes?: number;
+  /**
+   * Confirm an ingest's writes on a replica before it resolves (durability.ts): one per connection the
+   * ingest writes over — the store connection and the queue's. @default none (nothing checked)
+   */
+  confirmers?: readonly WriteConfirmer[];
 }
 
 /** A raw message that should exist does not (expired, or never stored). */
@@ -154,6 +160,7 @@ const DAY_SECONDS = 24 * 60 * 60;
 export class RawMessageStore {
   private readonly ttlSeconds: number;
   private readonly readChunkBytes: number;
+  private readonly confirmers: readonly WriteConfirmer[];
 
   /**
    * @param redis a store connection (createStoreConnection): retries briefly, then fails, so ingest answers 4xx/503 promptly
@@ -167,6 +174,7 @@ export class RawMessageStore {
   ) {
     this.ttlSeconds = Math.round(options.retentionDays * DAY_SECONDS);
     this.readChunkBytes = options.readChunkBytes ?? 512 * 1024;
+    this.confirmers = options.confirmers ?? [];
     redis.defineCommand('gkIngestRawMessage', { numberOfKeys: 2, lua: scriptSource() });
   }
 
@@ -176,10 +184,21 @@ export class RawMessageStore {
    * Order matters: the bytes first (atomically, with SET-if-absent semantics), then `queue.add` with
    * `jobId = messageKey`, then `queuedAt` is noted. A crash or outage between the steps leaves a stored
    * but unqueued message, which the sender's retry completes (the script reports it as `unqueued`).
-   * @throws StoreUnavailableError when Redis or the queue cannot be reached (nothing is acknowledged)
+   * Last, the writes are confirmed on a replica (`confirmers`), also for a duplicate: the first attempt
+   * may have been refused for want of that confirmation.
+   * @throws StoreUnavailableError when Redis or the queue cannot be reached, or the writes cannot be
+   * confirmed (nothing is acknowledged)
    */
   async ingest(input: RawMessageInput): Promise<IngestOutcome> {
     const keys = rawMessageKeys(input.messageKey);
+    const fences = this.confirmers.map((confirmer) => confirmer.begin());
+    const outcome = await this.store(input, keys);
+    await Promise.all(fences.map((fence) => fence.confirm()));
+    return outcome;
+  }
+
+  /** The writes of {@link ingest}, before their confirmation. */
+  private async store(input: RawMessageInput, keys: ReturnType<typeof rawMessageKeys>): Promise<IngestOutcome> {
     return guard(async () => {
       const hasMailFrom = input.mailFrom === undefined ? '0' : '1';
       const [status, same] = await this.redis.gkIngestRawMessage(

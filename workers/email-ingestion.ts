@@ -8,6 +8,7 @@ import { startSmtpListener, type SmtpListener } from '../channels/email/smtp-lis
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
+import { WriteConfirmer } from '../store/durability';
 import { RawMessageStore } from '../store/raw-messages';
 import type { RedisTarget } from '../store/redis-target';
 import { createProcessMessageQueue, type ProcessMessageJobData } from './process-message-queue';
@@ -30,7 +31,13 @@ export interface EmailIngestion {
 export function createEmailIngestion(options: { config: Pick<Config, 'rawRetentionDays'>; target: RedisTarget; redis: RedisConnection; logger: Logger }): EmailIngestion {
   const queueConnection = createQueueConnection(options.target, { name: 'ingest' });
   const queue = createProcessMessageQueue(queueConnection, (err) => options.logger.debug('ingest queue connection error', { err: err.message }));
-  const raw = new RawMessageStore(options.redis, queue, { retentionDays: options.config.rawRetentionDays });
+  // A message is acknowledged only once a replica has it (Sentinel; store/durability.ts), on both connections
+  // its writes take: the bytes on the store connection, the job on the queue's.
+  const onUnreplicated = (): void => {
+    options.logger.warn('accepting messages that no replica confirms: the Redis primary has had no replica for a while');
+  };
+  const confirmers = [options.redis, queueConnection].map((connection) => new WriteConfirmer(connection, { onUnreplicated }));
+  const raw = new RawMessageStore(options.redis, queue, { retentionDays: options.config.rawRetentionDays, confirmers });
   return {
     ingest: createEmailIngest(raw),
     raw,

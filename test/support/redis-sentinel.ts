@@ -38,6 +38,12 @@ export interface TestRedisSentinel {
    * @returns the new primary's port.
    */
   switchover(): Promise<number>;
+  /** Sends `signal` to the current replica's process: SIGSTOP freezes it with its link open, SIGCONT resumes it. */
+  signalReplica(signal: NodeJS.Signals): void;
+  /** SIGKILLs the current replica and resolves once the primary lists no replica. */
+  killReplica(): Promise<void>;
+  /** Starts the current replica again, on its port, and resolves once it is in sync. */
+  restartReplica(): Promise<void>;
   /** Stops every process and removes the data directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -204,6 +210,17 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
         master = to;
         replica = from;
         return master;
+      },
+      signalReplica(signal) {
+        children.get(replica)?.kill(signal);
+      },
+      async killReplica() {
+        await stopChild(children.get(replica), 'SIGKILL');
+        await until('the primary to drop its replica', () => ask(master, async (r) => (await r.info('replication')).includes('connected_slaves:0')));
+      },
+      async restartReplica() {
+        await startServer(replica, ['--replicaof', '127.0.0.1', String(master)]);
+        await until('the replica to sync', () => ask(replica, async (r) => (await r.info('replication')).includes('master_link_status:up')));
       },
       stop,
     };
