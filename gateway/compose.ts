@@ -73,7 +73,14 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
   const { config, logger, redis } = options;
   const lookup = createLookupConnection(options.target, { name: 'gateway-lookup' });
   const subscriber = createSubscriberConnection(options.target, { name: 'gateway-events' });
-  const store = createStore(redis, { lookup });
+  const store = createStore(redis, {
+    lookup,
+    durability: {
+      onUnreplicated: () => {
+        logger.warn('accepting staff changes that no replica confirms: the Redis primary has had no replica for a while');
+      },
+    },
+  });
   const now = options.now ?? (() => new Date());
   const settings = decisionSettings(config);
 
