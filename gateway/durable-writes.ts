@@ -31,15 +31,27 @@ export function confirmWritesBeforeAnswering(writes: WriteConfirmer): RequestHan
     const fence = writes.begin();
     // Typed loosely on purpose: the overloads of ServerResponse.end cannot be forwarded through one signature.
     const end = res.end as unknown as EndFn;
-    const held: EndFn = function (this: Response, ...args: unknown[]): Response {
-      if (res.statusCode < 200 || res.statusCode >= 300) return end.apply(res, args);
-      fence.confirm().then(
-        () => end.apply(res, args),
-        () => refuse(res, end),
-      );
+    let held = false;
+    const holding: EndFn = function (this: Response, ...args: unknown[]): Response {
+      // Not held: refusals; an answer whose headers already went out (nothing could replace it); and any
+      // second end (an error after the answer was held is answered by express as usual).
+      if (held || res.headersSent || res.statusCode < 200 || res.statusCode >= 300) return end.apply(res, args);
+      held = true;
+      fence
+        .confirm()
+        .then(
+          () => {
+            if (!res.writableEnded) end.apply(res, args);
+          },
+          () => {
+            if (!res.writableEnded) refuse(res, end);
+          },
+        )
+        // Ending can still fail (the client went away): never leave an unhandled rejection or an open socket.
+        .catch(() => res.destroy());
       return res;
     };
-    res.end = held as unknown as Response['end'];
+    res.end = holding as unknown as Response['end'];
     next();
   };
 }

@@ -269,6 +269,30 @@ export async function waitUntilReady(connection: RedisConnection, timeoutMs = 10
 }
 
 /**
+ * A second connection to the primary `parent` reaches through Sentinel, for a command that blocks its
+ * connection (`WAIT`, store/durability.ts) and so must not sit in front of `parent`'s other traffic. Same
+ * settings, follows switchovers like `parent`, and closes when `parent` ends.
+ * @param parent a Sentinel-backed connection made by one of the factories here
+ */
+export function createFenceConnection(parent: Redis): Redis {
+  const { sentinels, name, connectionName } = parent.options;
+  // Queued while (re)connecting, but never for long: a fence that cannot be run soon is a refusal anyway.
+  const fence = parent.duplicate({
+    connectionName: `${connectionName ?? 'gatekeeper'}-fence`,
+    enableOfflineQueue: true,
+    commandTimeout: 5000,
+    maxRetriesPerRequest: 2,
+  });
+  fence.on('error', () => undefined);
+  if (sentinels !== undefined && sentinels !== null && sentinels.length > 0 && name !== undefined) {
+    const hosts = sentinels.map((s) => ({ host: s.host ?? '127.0.0.1', port: s.port ?? 26379 }));
+    followSwitchovers(fence, { kind: 'sentinel', sentinels: hosts, name }, `${connectionName ?? 'gatekeeper'}-fence`);
+  }
+  parent.once('end', () => void closeConnection(fence));
+  return fence;
+}
+
+/**
  * Closes a connection: QUIT when it is up (replies already on the way are delivered), otherwise drops
  * it and stops reconnecting. Never throws, never hangs on a dead server.
  */

@@ -213,7 +213,15 @@ export class RawMessageStore {
         input.mailFrom ?? '',
         ...input.chunks,
       );
-      if (status === 'queued') return { messageKey: input.messageKey, duplicate: true, sameContent: same === 1 };
+      if (status === 'queued') {
+        // Queued before — but during a failover the job may have gone to a primary that has since discarded
+        // it while the bytes survived on the new one. Until the message is processed, queue it again: the
+        // job id makes that a no-op when the job is there.
+        if ((await this.redis.hexists(keys.meta, 'processedAt')) === 0) {
+          await this.queue.add(PROCESS_MESSAGE_JOB, { messageKey: input.messageKey }, { jobId: input.messageKey });
+        }
+        return { messageKey: input.messageKey, duplicate: true, sameContent: same === 1 };
+      }
       await this.queue.add(PROCESS_MESSAGE_JOB, { messageKey: input.messageKey }, { jobId: input.messageKey });
       // HSETNX: a worker that already ran must not see its bookkeeping disturbed.
       await this.redis.hsetnx(keys.meta, 'queuedAt', new Date().toISOString());

@@ -43,6 +43,21 @@ function appOver(confirmer: WriteConfirmer): express.Express {
   app.put('/refused', (_req, res) => {
     res.status(409).json({ error: { code: 'conflict', message: 'no' } });
   });
+  app.delete('/things/:id', async (req, res) => {
+    await connection.del(`test:thing:${String(req.params.id)}`);
+    res.status(204).end();
+  });
+  app.post('/streamed', (_req, res) => {
+    // Headers out before the end: nothing could replace this answer, so it is not held.
+    res.writeHead(201, { 'Content-Type': 'text/plain' });
+    res.write('part one, ');
+    res.end('part two');
+  });
+  app.post('/throws-after-answering', async (_req, res) => {
+    await connection.set('test:thing:thrown', 'stored');
+    res.status(201).json({ ok: true });
+    throw new Error('a bug after the answer');
+  });
   app.use(errorHandler(createLogger('silent')));
   return app;
 }
@@ -103,6 +118,49 @@ describe('with a healthy replica', () => {
     expect(await onReplica('test:thing:a')).toBe('stored');
     await request(base).get('/things/a').expect(200, { value: 'stored' });
     await request(base).put('/refused').expect(409);
+    await request(base).delete('/things/a').expect(204);
+    expect(await onReplica('test:thing:a')).toBeNull();
+    const streamed = await request(base).post('/streamed').expect(201);
+    expect(streamed.text).toBe('part one, part two');
+  });
+
+  it('answers a route that throws after answering with the error, once, and keeps serving', async () => {
+    const res = await request(base).post('/throws-after-answering').expect(500);
+    expect(res.body).toEqual({ error: { code: 'internal', message: 'Internal error' } });
+    await request(base).put('/things/c').expect(201);
+  });
+
+  it('serves confirmations that arrive together with shared fence rounds', async () => {
+    const confirmer = new WriteConfirmer(connection);
+    const before = Number(await connection.get(FENCE_KEY));
+    const fences = Array.from({ length: 8 }, () => confirmer.begin());
+    await Promise.all(fences.map(async (fence, i) => {
+      await connection.set(`test:together:${i}`, 'yes');
+      await fence.confirm();
+    }));
+    // One round for the first to arrive, one for all the others that arrived while it was on its way.
+    const rounds = Number(await connection.get(FENCE_KEY)) - before;
+    expect(rounds).toBeGreaterThanOrEqual(1);
+    expect(rounds).toBeLessThanOrEqual(2);
+    for (let i = 0; i < 8; i++) expect(await onReplica(`test:together:${i}`)).toBe('yes');
+    await confirmer.close();
+  });
+
+  it('queues a duplicate delivery again when its job is gone and the message is not processed yet', async () => {
+    const message = rawMessage(3);
+    await ingestion.raw.ingest(message);
+    // The job lost in a failover (it went to the old primary), while the bytes survived on the new one.
+    await (await ingestion.queue.getJob(message.messageKey))?.remove();
+    expect(await ingestion.queue.getJob(message.messageKey)).toBeUndefined();
+    const retried = await ingestion.raw.ingest(message);
+    expect(retried).toMatchObject({ messageKey: message.messageKey, duplicate: true });
+    expect(await ingestion.queue.getJob(message.messageKey)).toBeDefined();
+
+    // Once processed, a duplicate is only a duplicate.
+    await ingestion.raw.update(message.messageKey, { processedAt: new Date().toISOString() });
+    await (await ingestion.queue.getJob(message.messageKey))?.remove();
+    await ingestion.raw.ingest(message);
+    expect(await ingestion.queue.getJob(message.messageKey)).toBeUndefined();
   });
 
   it('ingests a message and its job once the replica has both', async () => {
@@ -117,10 +175,23 @@ describe('with the replica frozen (its link open, confirming nothing)', () => {
   beforeAll(() => sentinel.signalReplica('SIGSTOP'));
   afterAll(() => sentinel.signalReplica('SIGCONT'));
 
-  it('refuses the confirmation as an outage', async () => {
-    const fence = new WriteConfirmer(connection, { timeoutMs: 200 }).begin();
+  it('refuses the confirmation as an outage, without holding up other traffic on the writes\' connection', async () => {
+    const confirmer = new WriteConfirmer(connection, { timeoutMs: 300 });
+    const fences = [confirmer.begin(), confirmer.begin(), confirmer.begin()];
     await connection.set('test:frozen', 'maybe');
-    await expect(fence.confirm()).rejects.toBeInstanceOf(StoreUnavailableError);
+    let settled = false;
+    const confirmations = Promise.allSettled(fences.map((f) => f.confirm())).then((results) => {
+      settled = true;
+      return results;
+    });
+    // WAIT blocks the connection it is sent on; it goes on the fence connection, so reads here still answer.
+    expect(await connection.get('test:frozen')).toBe('maybe');
+    expect(settled).toBe(false);
+    for (const result of await confirmations) {
+      expect(result.status).toBe('rejected');
+      if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(StoreUnavailableError);
+    }
+    await confirmer.close();
   });
 
   it('answers a write route 503 store-unavailable with Retry-After, so the client retries; reads still answer', async () => {
@@ -128,7 +199,7 @@ describe('with the replica frozen (its link open, confirming nothing)', () => {
     expect(res.body).toEqual({ error: { code: 'store-unavailable', message: expect.any(String) } });
     expect(res.headers['retry-after']).toBe('5');
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    await request(base).get('/things/a').expect(200, { value: 'stored' });
+    await request(base).get('/things/c').expect(200, { value: 'stored' });
   });
 
   it('does not acknowledge an ingested message, and acknowledges its retry once the replica is back', async () => {
@@ -145,6 +216,21 @@ describe('with the replica frozen (its link open, confirming nothing)', () => {
 
 describe('when the primary loses its replica', () => {
   afterAll(() => sentinel.restartReplica(), 30_000);
+
+  it('remembers the replica from its poller, not from writes: an idle gateway still refuses on the old primary', async () => {
+    let clock = 5_000_000;
+    const confirmer = new WriteConfirmer(connection, { graceMs: 15_000, pollMs: 50, now: () => clock });
+    const pollsHappen = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
+    await pollsHappen();
+    // No write for a minute; the poller keeps looking at the primary meanwhile.
+    clock += 60_000;
+    await pollsHappen();
+    await sentinel.killReplica();
+    clock += 1_000;
+    await expect(confirmer.begin().confirm()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await confirmer.close();
+    await sentinel.restartReplica();
+  }, 30_000);
 
   it('refuses within the grace period (a switchover, seen from the old primary), then accepts and reports it', async () => {
     let clock = 1_000_000;
