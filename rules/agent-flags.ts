@@ -34,16 +34,17 @@ function describeFrequency(every: string): string {
   return `every ${n} days`;
 }
 
-/** One flag for one measure, e.g. "Calls Tue & Thu 10:00–12:00 only — next: Thu 27 Nov 10:00". */
-export function describeMeasure(m: Measure, staff: Record<string, StaffRef>, now: Date, zone: string): string {
+/**
+ * The flag for one measure, in the words of the contract's example (DESIGN.md §3): "Calls Tue & Thu
+ * 10:00–12:00 only", "Named contact: J Smith". What else an agent needs about the measure (the next call
+ * window, the deputy) is a flag of its own ({@link measureDetails}), so these stay exactly as documented.
+ */
+export function describeMeasure(m: Measure, staff: Record<string, StaffRef>): string {
   switch (m.type) {
-    case 'call-times': {
-      const next = nextWindow(m, now, zone);
-      const holidays = (m.bankHolidays ?? 'closed') === 'closed' ? ', not bank holidays' : '';
-      return `Calls ${describeWindows(m)} only${holidays}${next ? ` — next: ${formatShortLocal(next.start, zone)}` : ''}`;
-    }
+    case 'call-times':
+      return `Calls ${describeWindows(m)} only${m.bankHolidays === 'open' ? ', bank holidays included' : ''}`;
     case 'named-contact':
-      return `Named contact: ${staffName(staff, m.staffId)}${m.deputyId ? ` (deputy: ${staffName(staff, m.deputyId)})` : ''}`;
+      return `Named contact: ${staffName(staff, m.staffId)}`;
     case 'appointments-only':
       return `Visits by appointment only, with ${staffName(staff, m.staffId)}`;
     case 'written-only': {
@@ -61,6 +62,22 @@ export function describeMeasure(m: Measure, staff: Record<string, StaffRef>, now
   }
 }
 
+/** The flags that follow a measure's own: when calls are next allowed, and who stands in for the named contact. */
+function measureDetails(m: Measure, staff: Record<string, StaffRef>, now: Date, zone: string): string[] {
+  switch (m.type) {
+    case 'call-times': {
+      const details = (m.bankHolidays ?? 'closed') === 'closed' ? ['No calls on bank holidays'] : [];
+      const next = nextWindow(m, now, zone);
+      if (next) details.push(`Next call window: ${formatShortLocal(next.start, zone)}`);
+      return details;
+    }
+    case 'named-contact':
+      return m.deputyId ? [`Deputy for ${staffName(staff, m.staffId)}: ${staffName(staff, m.deputyId)}`] : [];
+    default:
+      return [];
+  }
+}
+
 /**
  * All flags for a customer's enforced restrictions at `now`, including live one-off exceptions, an open
  * appeal and the emergency rule.
@@ -71,9 +88,10 @@ export function restrictionFlags(
   now: Date,
   zone: string,
 ): string[] {
-  const flags: string[] = [];
+  // The measures' own flags first, in order, as the contract shows them; then the details and the rest.
+  const flags: string[] = restrictions.flatMap((r) => r.measures.map((m) => describeMeasure(m, staff)));
   for (const r of restrictions) {
-    for (const m of r.measures) flags.push(describeMeasure(m, staff, now, zone));
+    for (const m of r.measures) flags.push(...measureDetails(m, staff, now, zone));
     if (r.singlePointOfContact && !r.measures.some((m) => m.type === 'named-contact')) {
       flags.push(`Single point of contact: ${staffName(staff, r.singlePointOfContact)}`);
     }

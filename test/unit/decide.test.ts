@@ -103,8 +103,15 @@ describe('decide: calls under call times', () => {
     });
     expect(d.customerMessage).toContain('Thursday 26 November between 10am and 12 noon');
     expect(d.customerMessage).toContain(settings.emergencyNumber);
-    expect(d.agentFlags).toContain('Named contact: Jane Smith (deputy: Amir Khan)');
-    expect(d.agentFlags.some((f) => f.startsWith('Calls Tue & Thu 10:00–12:00 only'))).toBe(true);
+    // The measures' flags exactly as DESIGN.md §3 shows them, in order; then the details, and the emergency rule last.
+    expect(d.agentFlags).toEqual([
+      'Calls Tue & Thu 10:00–12:00 only',
+      'Named contact: Jane Smith',
+      'No calls on bank holidays',
+      'Next call window: Thu 26 Nov 10:00',
+      'Deputy for Jane Smith: Amir Khan',
+      'Emergencies are always put through, whatever the restriction',
+    ]);
   });
 
   it('puts a call inside a window through to the named contact', () => {
