@@ -20,6 +20,7 @@ import { detectEmergency } from './emergency';
 import { isEnforceable } from './lifecycle';
 import { findRepeat } from './repeat-detection';
 import { nextResponseAt } from './response-frequency';
+import { isoInstant } from './time-format';
 import type {
   Contact,
   Decision,
@@ -175,7 +176,7 @@ function decideForCustomer(
           outcome: 'deflect',
           ...base,
           restrictionId: r.id,
-          ...(next ? { nextAllowedAt: next.start.toISOString() } : {}),
+          ...(next ? { nextAllowedAt: isoInstant(next.start) } : {}),
           reasons: [status.reason],
           breach: true,
           customerMessage: nextCallMessage(next, settings),
@@ -209,7 +210,7 @@ function decideForCustomer(
       return !acc || t > acc ? t : acc;
     }, undefined);
     respondAfter = nextResponseAt(frequency.m, now, settings.timeZone, last);
-    decision.respondAfter = respondAfter.toISOString();
+    decision.respondAfter = isoInstant(respondAfter);
     reasons.push('response-frequency');
   }
 

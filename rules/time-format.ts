@@ -148,3 +148,11 @@ function formatLongDateAfresh(d: Date, zone: string): string {
   const t = local(d, zone);
   return `${spokenDay(t)} ${t.year}`;
 }
+
+/**
+ * An instant as the contract writes one (DESIGN.md §3: `"2026-11-25T10:00:00Z"`): ISO 8601 in UTC, with
+ * milliseconds only when there are any. Window starts and response times fall on whole minutes.
+ */
+export function isoInstant(d: Date): string {
+  return d.toISOString().replace(/\.000Z$/, 'Z');
+}

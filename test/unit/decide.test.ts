@@ -98,7 +98,7 @@ describe('decide: calls under call times', () => {
       customerId: 'C123',
       restrictionId: 'R9',
       reasons: ['outside-call-times'],
-      nextAllowedAt: '2026-11-26T10:00:00.000Z',
+      nextAllowedAt: '2026-11-26T10:00:00Z',
       breach: true,
     });
     expect(d.customerMessage).toContain('Thursday 26 November between 10am and 12 noon');
@@ -125,7 +125,7 @@ describe('decide: calls under call times', () => {
     expect(decide(call, r, at('2026-11-26T10:00:00Z'), settings).outcome).toBe('proceed');
     const end = decide(call, r, at('2026-11-26T12:00:00Z'), settings);
     expect(end.outcome).toBe('deflect');
-    expect(end.nextAllowedAt).toBe('2026-12-01T10:00:00.000Z');
+    expect(end.nextAllowedAt).toBe('2026-12-01T10:00:00Z');
   });
 
   it('reads windows as London wall-clock time in summer', () => {
@@ -133,13 +133,13 @@ describe('decide: calls under call times', () => {
     expect(decide(call, r, at('2026-06-02T09:00:00Z'), settings).outcome).toBe('proceed');
     const late = decide(call, r, at('2026-06-02T11:00:00Z'), settings);
     expect(late.outcome).toBe('deflect');
-    expect(late.nextAllowedAt).toBe('2026-06-04T09:00:00.000Z');
+    expect(late.nextAllowedAt).toBe('2026-06-04T09:00:00Z');
   });
 
   it('gives the next start across the October clock change', () => {
     // Thu 22 Oct 2026 after the window (BST) → Tue 27 Oct 10:00 GMT.
     const d = decide(call, resolved([restriction([TUE_THU])]), at('2026-10-22T12:30:00Z'), settings);
-    expect(d.nextAllowedAt).toBe('2026-10-27T10:00:00.000Z');
+    expect(d.nextAllowedAt).toBe('2026-10-27T10:00:00Z');
   });
 
   it('closes the windows on a substitute bank holiday and names the next day', () => {
@@ -147,7 +147,7 @@ describe('decide: calls under call times', () => {
     const d = decide(call, resolved([restriction([monday])]), at('2026-12-28T10:30:00Z'), settings);
     expect(d.outcome).toBe('deflect');
     expect(d.reasons).toEqual(['bank-holiday']);
-    expect(d.nextAllowedAt).toBe('2027-01-04T10:00:00.000Z');
+    expect(d.nextAllowedAt).toBe('2027-01-04T10:00:00Z');
   });
 
   it('keeps windows open on bank holidays when the measure says so', () => {
@@ -239,7 +239,7 @@ describe('decide: written contact is shaped, never deflected', () => {
 
   it('sets respondAfter to the next weekly response day', () => {
     const d = decide(email('Any news on my damp?'), resolved([restriction([{ type: 'response-frequency', every: 'P7D', weekday: 'fri' }])]), at('2026-11-25T10:00:00Z'), settings);
-    expect(d.respondAfter).toBe('2026-11-27T09:00:00.000Z');
+    expect(d.respondAfter).toBe('2026-11-27T09:00:00Z');
     expect(d.reasons).toContain('response-frequency');
     expect(d.customerMessage).toContain('Friday 27 November 2026');
   });

@@ -27,7 +27,7 @@ const DEFLECT: Decision = {
   outcome: 'deflect',
   customerId: 'C100',
   restrictionId: 'R1',
-  nextAllowedAt: '2025-11-25T10:00:00.000Z',
+  nextAllowedAt: '2025-11-25T10:00:00Z',
   breach: true,
   reasons: ['outside-call-times'],
   agentFlags: ['Calls Tue 10:00–12:00 only'],
