@@ -153,7 +153,8 @@ export class VoiceEvidence {
 
   /**
    * The caller pressed the emergency digit. The contact (already recorded as deflected or unchecked, or
-   * not at all when Redis was down) becomes an emergency; the audit says so; agents are told.
+   * not at all when Redis was down) becomes an emergency, and no longer counts as a breach; the audit
+   * says so; agents are told.
    * @param decision the emergency decision from `rules/decide`.
    */
   async recordEmergency(input: CallDecisionRecord): Promise<void> {
@@ -174,10 +175,13 @@ export class VoiceEvidence {
       (async () => {
         const created = await this.sinks.contacts.record(decision.customerId, contact);
         if (!created) {
+          // No longer a breach: asking for the emergency line is always allowed, and counting it against the
+          // customer would make them think twice next time (policy: emergencies are never restricted).
           await this.sinks.contacts.update(decision.customerId, callSid, {
             outcome: 'emergency',
             reasons: decision.reasons,
             status: 'emergency-line',
+            breach: false,
           });
         }
       })(),

@@ -225,10 +225,15 @@ describe('a restricted caller outside their window', () => {
     expect((pop?.agentFlags as string[]).join(' ')).toMatch(/Calls Tue & Thu 10:00–12:00 only/);
   });
 
-  it('who presses the emergency digit reaches EMERGENCY_NUMBER; the call becomes an emergency, audited once', async () => {
+  it('who presses the emergency digit reaches EMERGENCY_NUMBER; the call becomes an emergency, no longer a breach, audited once', async () => {
     const sid = newCallSid();
+    const breaches = (): Promise<number> => h.store.contacts.breachCount('C2', 'R2', '2000-01-01T00:00:00Z');
+    // Earlier tests' calls are still being recorded in the background: count from when they are written.
+    await dial.background.idle();
+    const before = await breaches();
     await incoming(dial, PHONES.times, sid);
     await dial.background.idle();
+    expect(await breaches()).toBe(before + 1);
     const press = { CallSid: sid, From: PHONES.times, To: DEFAULT_NUMBER, Digits: '1' };
     const first = await signedPost(dial.app, '/voice/gather', press);
     const retry = await signedPost(dial.app, '/voice/gather', press);
@@ -236,7 +241,8 @@ describe('a restricted caller outside their window', () => {
     const t = await twimlOf(first);
     expect(allNodes(t).find((n) => n.name === 'Dial')?.text).toBe(EMERGENCY_NUMBER);
     await dial.background.idle();
-    expect(await contactOf('C2', sid)).toMatchObject({ outcome: 'emergency', restrictionId: 'R2', reasons: ['emergency'] });
+    expect(await contactOf('C2', sid)).toMatchObject({ outcome: 'emergency', restrictionId: 'R2', reasons: ['emergency'], breach: false });
+    expect(await breaches()).toBe(before);
     const audit = await auditFor(sid);
     expect(audit.filter((r) => r.action === 'call.emergency')).toHaveLength(1);
   });
