@@ -167,6 +167,33 @@ describe('the restriction lifecycle over HTTP', () => {
     expect(res.body.error.message).toContain('cannot-write');
   });
 
+  it.each([
+    ['a start after its end', [{ days: ['tue'], start: '12:00', end: '10:00' }]],
+    ['an hour that does not exist', [{ days: ['tue'], start: '25:00', end: '26:00' }]],
+    ['a day spelt out', [{ days: ['tuesday'], start: '10:00', end: '12:00' }]],
+    ['no days', [{ days: [], start: '10:00', end: '12:00' }]],
+    ['no windows', []],
+    ['a window that is not one', ['10:00-12:00']],
+  ])('refuses call times with %s as 422 malformed-window', async (_what, windows) => {
+    const id = await requestRestriction();
+    const res = await request(h.app)
+      .post(`/v1/restrictions/${id}/decide`)
+      .set(auth('tess'))
+      .send({ measures: [{ type: 'call-times', windows }], reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('malformed-window');
+  });
+
+  it('refuses call times with a bank-holiday rule other than open or closed as 422 malformed-window', async () => {
+    const id = await requestRestriction();
+    const res = await request(h.app)
+      .post(`/v1/restrictions/${id}/decide`)
+      .set(auth('tess'))
+      .send({ measures: [{ type: 'call-times', windows: [{ days: ['tue'], start: '10:00', end: '12:00' }], bankHolidays: 'sometimes' }], reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('malformed-window');
+  });
+
   it('refuses a review date beyond six months, and a missing one', async () => {
     const id = await requestRestriction();
     const late = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-07-01T10:00:00Z', singlePointOfContact: 'jsmith' });
