@@ -21,7 +21,7 @@ import {
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
-import { NotFound } from './errors';
+import { Forbidden, NotFound } from './errors';
 import type { ApiDeps } from './api-deps';
 import {
   appealBody,
@@ -117,8 +117,19 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     res.json({ restrictions: list });
   });
 
-  router.get('/:id', requireRole(...CASEWORKERS), async (req, res) => {
-    res.json(await load(param(req, 'id')));
+  // Caseworkers read any restriction; whoever requested one may follow it (they gave its evidence). Agents
+  // see flags and terms only (GET /v1/customers/:id/flags), never a restriction's reasons or evidence.
+  router.get('/:id', requireRole(...ANY_STAFF), async (req, res) => {
+    const staff = actor(res);
+    const id = param(req, 'id');
+    if (!staff.roles.some((role) => CASEWORKERS.includes(role))) {
+      // The same 403 whether the restriction is someone else's or does not exist: nothing is given away.
+      const requested = await store.restrictions.get(id);
+      if (requested?.requestedBy !== staff.id) {
+        throw new Forbidden('forbidden-role', `This needs one of the roles: ${CASEWORKERS.join(', ')}, or to have requested the restriction`);
+      }
+    }
+    res.json(await load(id));
   });
 
   router.post('/:id/decide', requireRole('tenancy-specialist'), async (req, res) => {

@@ -127,6 +127,21 @@ describe('the restriction lifecycle over HTTP', () => {
     expect(list.body.restrictions.map((r: { id: string }) => r.id)).toContain(id);
   });
 
+  it('lets the requester follow their request, and keeps other non-caseworkers out of its evidence', async () => {
+    const id = await requestRestriction();
+    const own = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('sam')).expect(200);
+    expect(own.body).toMatchObject({ id, status: 'requested', requestedBy: 'sam' });
+    for (const who of ['agent', 'jsmith']) {
+      const res = await request(h.app).get(`/v1/restrictions/${id}`).set(auth(who)).expect(403);
+      expect(res.body.error.code).toBe('forbidden-role');
+      expect(JSON.stringify(res.body)).not.toContain('LOG-2026-10');
+    }
+    await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    // Someone else's and one that does not exist look the same to them.
+    await request(h.app).get('/v1/restrictions/RNOPE').set(auth('sam')).expect(403);
+    await request(h.app).get('/v1/restrictions/RNOPE').set(auth('tess')).expect(404);
+  });
+
   it('refuses a request without a warning or a reason for none', async () => {
     const res = await request(h.app)
       .post('/v1/restrictions')
