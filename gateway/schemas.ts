@@ -67,35 +67,57 @@ export const decideBody = z.object({
   adjustments: z.array(adjustment).max(20).optional(),
 });
 
-export const reasonBody = z.object({ reason: text(2000) });
+/**
+ * The contract names no field for the free text of a lifecycle step, and `/reject` and `/lift` ask for a
+ * `reason` while the others ask for a `note`: each also takes the other name, so a client that guessed
+ * the other one is not refused for it.
+ */
+function alsoNamed(from: string, to: string): (body: unknown) => unknown {
+  return (body) => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const record = body as Record<string, unknown>;
+    return record[to] === undefined && record[from] !== undefined ? { ...record, [to]: record[from] } : body;
+  };
+}
 
-export const reviewBody = z.object({
-  outcome: z.enum(['continue', 'vary', 'lift']),
-  note: text(4000),
-  nextReviewAt: instant.optional(),
-  measures: z.array(measureSchema).max(20).optional(),
-  adjustments: z.array(adjustment).max(20).optional(),
-  endsAt: instant.optional(),
-});
+export const reasonBody = z.preprocess(alsoNamed('note', 'reason'), z.object({ reason: text(2000) }));
 
-export const varyBody = z.object({
-  measures: z.array(measureSchema).max(20),
-  note: text(4000),
-  reviewAt: instant.optional(),
-  endsAt: instant.optional(),
-  singlePointOfContact: id.optional(),
-  adjustments: z.array(adjustment).max(20).optional(),
-});
+export const reviewBody = z.preprocess(
+  alsoNamed('reason', 'note'),
+  z.object({
+    outcome: z.enum(['continue', 'vary', 'lift']),
+    note: text(4000),
+    nextReviewAt: instant.optional(),
+    measures: z.array(measureSchema).max(20).optional(),
+    adjustments: z.array(adjustment).max(20).optional(),
+    endsAt: instant.optional(),
+  }),
+);
+
+export const varyBody = z.preprocess(
+  alsoNamed('reason', 'note'),
+  z.object({
+    measures: z.array(measureSchema).max(20),
+    note: text(4000),
+    reviewAt: instant.optional(),
+    endsAt: instant.optional(),
+    singlePointOfContact: id.optional(),
+    adjustments: z.array(adjustment).max(20).optional(),
+  }),
+);
 
 export const appealBody = z.object({ grounds: text(4000), receivedAt: instant.optional() });
 
-export const appealOutcomeBody = z.object({
-  outcome: z.enum(['upheld', 'dismissed', 'varied']),
-  note: text(4000),
-  measures: z.array(measureSchema).max(20).optional(),
-});
+export const appealOutcomeBody = z.preprocess(
+  alsoNamed('reason', 'note'),
+  z.object({
+    outcome: z.enum(['upheld', 'dismissed', 'varied']),
+    note: text(4000),
+    measures: z.array(measureSchema).max(20).optional(),
+  }),
+);
 
-export const exceptionBody = z.object({ channel: z.enum(CHANNELS), from: instant, until: instant, note: text(1000) });
+export const exceptionBody = z.preprocess(alsoNamed('reason', 'note'), z.object({ channel: z.enum(CHANNELS), from: instant, until: instant, note: text(1000) }));
 
 export const decisionBody = z.object({
   channel: z.enum(CHANNELS),

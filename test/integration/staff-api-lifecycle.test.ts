@@ -127,6 +127,15 @@ describe('the restriction lifecycle over HTTP', () => {
     expect(list.body.restrictions.map((r: { id: string }) => r.id)).toContain(id);
   });
 
+  it('takes the free text of a step under either name, reason or note, and refuses a step without one', async () => {
+    const id = await requestRestriction();
+    await request(h.app).post(`/v1/restrictions/${id}/reject`).set(auth('tess')).send({}).expect(400);
+    const rejected = await request(h.app).post(`/v1/restrictions/${id}/reject`).set(auth('tess')).send({ note: 'Not proportionate yet' }).expect(200);
+    expect(rejected.body.status).toBe('rejected');
+    const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    expect(record.body.history.at(-1)).toMatchObject({ action: 'reject', note: 'Not proportionate yet' });
+  });
+
   it('lets the requester follow their request, and keeps other non-caseworkers out of its evidence', async () => {
     const id = await requestRestriction();
     const own = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('sam')).expect(200);
