@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { logger, setLogLevel, type Logger } from '../config/logger';
 import { composeGateway } from '../gateway/compose';
-import { recordDecision } from '../gateway/metrics';
+import { recordDecision, recordWriteConfirmation } from '../gateway/metrics';
 import { buildMonthlyReport, reportToCsv } from '../gateway/report-routes';
 import { ReportAuditStore } from '../gateway/report-store';
 import { createStore } from '../store';
@@ -119,7 +119,7 @@ export async function startGateway(ctx: RoleContext): Promise<RunningRole> {
 
 /** Starts the SMTP listener on `SMTP_PORT`: 250 only once a message is stored and queued. */
 export async function startSmtp(ctx: RoleContext): Promise<RunningRole> {
-  const ingestion = createEmailIngestion({ config: ctx.config, target: ctx.redisTarget, redis: ctx.redis, logger: ctx.logger });
+  const ingestion = createEmailIngestion({ config: ctx.config, target: ctx.redisTarget, redis: ctx.redis, logger: ctx.logger, onConfirmation: recordWriteConfirmation });
   const listener = await startSmtpRole(ctx.config, ingestion.ingest, ctx.logger);
   return {
     urls: { smtp: `smtp://localhost:${listener.port}` },

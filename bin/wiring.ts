@@ -8,6 +8,7 @@ import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { GatewayOptions } from '../gateway/compose';
 import { createInboundEmailRouter } from '../gateway/inbound-routes';
+import { recordWriteConfirmation } from '../gateway/metrics';
 import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
 import type { RedisTarget } from '../store/redis-target';
 import { createAcknowledgeQueue } from '../workers/acknowledge-queue';
@@ -34,7 +35,7 @@ export function gatewayWiring(options: { config: Config; logger: Logger; target:
   const forward = createForwardQueue(queueConnection, onQueueError);
   const acknowledge = createAcknowledgeQueue(queueConnection, onQueueError);
   const digest = createDigestQueue(queueConnection, onQueueError);
-  const ingestion = createEmailIngestion({ config, target, redis, logger });
+  const ingestion = createEmailIngestion({ config, target, redis, logger, onConfirmation: recordWriteConfirmation });
   return {
     onTransition: lifecycleTransitionHook(lifecycle, { logger }),
     dashboardQueues: [lifecycle.notifications, lifecycle.lifecycle, ingestion.queue, forward, acknowledge, digest],

@@ -26,7 +26,7 @@ import type { FailureLimitOptions } from './auth';
 import { createConsoleRouter } from './console-routes';
 import { createEventsRouter, type EventsRouter } from './events-routes';
 import { redisReadiness, type ReadyCheck } from './health';
-import { recordEvidenceBatch, recordEvidenceThreadExit, unwatchQueues, watchQueues } from './metrics';
+import { recordEvidenceBatch, recordEvidenceThreadExit, recordWriteConfirmation, unwatchQueues, watchQueues } from './metrics';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { confirmWritesBeforeAnswering } from './durable-writes';
@@ -76,6 +76,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
   const store = createStore(redis, {
     lookup,
     durability: {
+      onResult: recordWriteConfirmation,
       onUnreplicated: () => {
         logger.warn('accepting staff changes that no replica confirms: the Redis primary has had no replica for a while');
       },

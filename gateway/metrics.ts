@@ -71,6 +71,19 @@ export function recordEvidenceThreadExit(): void {
   voiceEvidenceThreadExitsTotal.inc();
 }
 
+/** Confirmations that writes reached the replicas before they were acknowledged (Sentinel; store/durability.ts). */
+export const writeConfirmationsTotal = new Counter({
+  name: 'gatekeeper_write_confirmations_total',
+  help: 'Writes confirmed on the replicas before being acknowledged (Sentinel only), by result: confirmed, unreplicated (accepted on a primary without replicas) or refused (answered 503/451 for a retry).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+/** Records how one write confirmation ended (a WriteConfirmer's `onResult`). */
+export function recordWriteConfirmation(result: 'confirmed' | 'unreplicated' | 'refused'): void {
+  writeConfirmationsTotal.inc({ result });
+}
+
 /** A queue whose job counts can be read (a BullMQ Queue). */
 export interface CountableQueue {
   name: string;

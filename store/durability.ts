@@ -49,9 +49,17 @@ export interface WriteConfirmerOptions {
   pollMs?: number;
   /** Called (at most once a minute per primary) when writes are accepted without any replica. */
   onUnreplicated?: (primary: string) => void;
+  /**
+   * Called once per confirmation with its result: `confirmed` (the replicas have the writes), `unreplicated`
+   * (accepted on a primary without replicas) or `refused`. For metrics.
+   */
+  onResult?: (result: ConfirmationResult) => void;
   /** The clock, in milliseconds (tests). */
   now?: () => number;
 }
+
+/** How one confirmation ended (see {@link WriteConfirmerOptions.onResult}). */
+export type ConfirmationResult = 'confirmed' | 'unreplicated' | 'refused';
 
 /** A unit of work's proof of durability: begin it before the writes, confirm it before acknowledging them. */
 export interface WriteFence {
@@ -100,7 +108,7 @@ const NO_CHECK: WriteFence = { confirm: () => Promise.resolve() };
 /** A confirmation waiting for the next fence round: the primary its writes went to. */
 interface Waiter {
   primary: string;
-  resolve: () => void;
+  resolve: (replicated: boolean) => void;
   reject: (error: unknown) => void;
 }
 
@@ -166,18 +174,22 @@ export class WriteConfirmer {
    * server demoted between two commands answering WAIT with an error): never an acknowledgement.
    */
   private async confirm(counter: { count: number }, startedAt: number): Promise<void> {
+    let result: ConfirmationResult = 'refused';
     try {
       const info = await this.connection.info('replication');
       // After the read: a reconnect between the writes and here would have sent them to different servers.
       if (counter.count !== startedAt) throw refusal('the connection moved to another server');
       const writtenTo = parseReplicationInfo(info);
       if (writtenTo.role !== 'master') throw refusal(`the server is a ${writtenTo.role}`);
-      await new Promise<void>((resolve, reject) => {
+      const replicated = await new Promise<boolean>((resolve, reject) => {
         this.waiting.push({ primary: writtenTo.replicationId, resolve, reject });
         this.round ??= this.rounds();
       });
+      result = replicated ? 'confirmed' : 'unreplicated';
     } catch (err) {
       throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err);
+    } finally {
+      this.options.onResult?.(result);
     }
   }
 
@@ -188,9 +200,9 @@ export class WriteConfirmer {
         const batch = this.waiting;
         this.waiting = [];
         try {
-          const primary = await this.fenceRound();
+          const { primary, replicated } = await this.fenceRound();
           for (const w of batch) {
-            if (w.primary === primary) w.resolve();
+            if (w.primary === primary) w.resolve(replicated);
             else w.reject(refusal('the writes went to another primary than the fence'));
           }
         } catch (err) {
@@ -203,10 +215,11 @@ export class WriteConfirmer {
   }
 
   /**
-   * One fence round on the fence connection. @returns the replication id of the primary that confirmed.
+   * One fence round on the fence connection.
+   * @returns the replication id of the primary that confirmed, and whether replicas did (else it has none)
    * @throws when the replicas did not confirm, or the primary needs a replica it has not got
    */
-  private async fenceRound(): Promise<string> {
+  private async fenceRound(): Promise<{ primary: string; replicated: boolean }> {
     const fence = this.fence;
     if (fence === undefined) throw refusal('no fence connection');
     // A fence still making its first connection (or reconnecting) is waited for: only a reconnect during
@@ -225,12 +238,12 @@ export class WriteConfirmer {
       if (readyCount(fence).count !== startedAt) throw refusal('the fence connection moved to another server');
       if (confirmedBy < replication.replicas) throw refusal(`${confirmedBy} of ${replication.replicas} replicas confirmed within ${this.timeoutMs} ms`);
       this.replicaSeenAt.set(primary, this.now());
-      return primary;
+      return { primary, replicated: true };
     }
     const seenAt = this.replicaSeenAt.get(primary);
     if (seenAt !== undefined && this.now() - seenAt < this.graceMs) throw refusal('the primary lost its replica moments ago (a switchover?)');
     this.reportUnreplicated(primary);
-    return primary;
+    return { primary, replicated: false };
   }
 
   /** Notes whether the fence's primary has a replica online (never throws: a failed look is just skipped). */

@@ -8,7 +8,7 @@ import { startSmtpListener, type SmtpListener } from '../channels/email/smtp-lis
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
-import { WriteConfirmer } from '../store/durability';
+import { WriteConfirmer, type ConfirmationResult } from '../store/durability';
 import { RawMessageStore } from '../store/raw-messages';
 import type { RedisTarget } from '../store/redis-target';
 import { createProcessMessageQueue, type ProcessMessageJobData } from './process-message-queue';
@@ -28,7 +28,14 @@ export interface EmailIngestion {
  * Creates the ingest door.
  * @param options configuration, Redis target (for the fail-fast queue connection) and the store connection
  */
-export function createEmailIngestion(options: { config: Pick<Config, 'rawRetentionDays'>; target: RedisTarget; redis: RedisConnection; logger: Logger }): EmailIngestion {
+export function createEmailIngestion(options: {
+  config: Pick<Config, 'rawRetentionDays'>;
+  target: RedisTarget;
+  redis: RedisConnection;
+  logger: Logger;
+  /** Told how each write confirmation ended (Sentinel only; store/durability.ts), for metrics. */
+  onConfirmation?: (result: ConfirmationResult) => void;
+}): EmailIngestion {
   const queueConnection = createQueueConnection(options.target, { name: 'ingest' });
   const queue = createProcessMessageQueue(queueConnection, (err) => options.logger.debug('ingest queue connection error', { err: err.message }));
   // A message is acknowledged only once a replica has it (Sentinel; store/durability.ts), on both connections
@@ -36,7 +43,9 @@ export function createEmailIngestion(options: { config: Pick<Config, 'rawRetenti
   const onUnreplicated = (): void => {
     options.logger.warn('accepting messages that no replica confirms: the Redis primary has had no replica for a while');
   };
-  const confirmers = [options.redis, queueConnection].map((connection) => new WriteConfirmer(connection, { onUnreplicated }));
+  const confirmers = [options.redis, queueConnection].map(
+    (connection) => new WriteConfirmer(connection, { onUnreplicated, ...(options.onConfirmation ? { onResult: options.onConfirmation } : {}) }),
+  );
   const raw = new RawMessageStore(options.redis, queue, { retentionDays: options.config.rawRetentionDays, confirmers });
   return {
     ingest: createEmailIngest(raw),

@@ -235,7 +235,13 @@ describe('when the primary loses its replica', () => {
   it('refuses within the grace period (a switchover, seen from the old primary), then accepts and reports it', async () => {
     let clock = 1_000_000;
     const reported: string[] = [];
-    const confirmer = new WriteConfirmer(connection, { graceMs: 30_000, now: () => clock, onUnreplicated: (primary) => reported.push(primary) });
+    const results: string[] = [];
+    const confirmer = new WriteConfirmer(connection, {
+      graceMs: 30_000,
+      now: () => clock,
+      onUnreplicated: (primary) => reported.push(primary),
+      onResult: (result) => results.push(result),
+    });
     await confirmer.begin().confirm();
 
     await sentinel.killReplica();
@@ -252,6 +258,7 @@ describe('when the primary loses its replica', () => {
     clock += 60_000;
     await confirmer.begin().confirm();
     expect(reported).toHaveLength(2);
+    expect(results).toEqual(['confirmed', 'refused', 'unreplicated', 'unreplicated', 'unreplicated']);
   }, 30_000);
 
   it('accepts writes on a primary it never saw with a replica (a replica promoted after its primary died)', async () => {

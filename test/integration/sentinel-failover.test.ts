@@ -238,7 +238,16 @@ describe('the gateway on Sentinel', () => {
     expect(sentinel.masterPort()).not.toBe(oldPrimary);
     const acknowledged = seen.customers.filter((c) => c.status === 201).length + seen.restrictions.filter((r) => r.status === 201).length;
     expect(await expectNothingLost(seen)).toBe(0);
-    console.log(`planned switchover: ${acknowledged} acknowledged writes, none lost; ${seen.refusals.length} answers refused for a retry`);
+    // The confirmations are counted for monitoring, as composed for `npm start`.
+    const metrics = (await request(base).get('/metrics').expect(200)).text;
+    const counted = (result: string): number => Number(new RegExp(`^gatekeeper_write_confirmations_total\\{result="${result}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    // Each acknowledged write was confirmed on a replica, or accepted on the new primary before its first
+    // replica (the old primary) had resynced: never acknowledged unconfirmed on a primary that had one.
+    expect(counted('confirmed')).toBeGreaterThan(0);
+    expect(counted('confirmed') + counted('unreplicated')).toBeGreaterThanOrEqual(acknowledged);
+    console.log(
+      `planned switchover: ${acknowledged} acknowledged writes, none lost (confirmed ${counted('confirmed')}, accepted before the new primary had a replica ${counted('unreplicated')}); ${seen.refusals.length} answers refused for a retry, ${counted('refused')} as unconfirmed`,
+    );
   }, 90_000);
 
   it('survives the primary being SIGKILLed mid-traffic, losing no acknowledged write', async () => {
