@@ -102,6 +102,9 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
   const audit: { maxLength?: number; onceTtlSeconds?: number } = {};
   if (options.auditMaxLength !== undefined) audit.maxLength = options.auditMaxLength;
   if (options.auditOnceTtlSeconds !== undefined) audit.onceTtlSeconds = options.auditOnceTtlSeconds;
+  // Made when first asked for: on Sentinel it opens a fence connection and polls the primary, which only
+  // the processes that acknowledge writes need (not workers, nor the voice evidence thread).
+  let writes: WriteConfirmer | undefined;
   return {
     customers: new CustomerRepository(connection, snapshots, { region }),
     staff: new StaffRepository(connection, snapshots, { region }),
@@ -111,7 +114,10 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
     responses: new ResponseRepository(connection, retention),
     audit: new AuditLog(connection, audit),
     snapshots,
-    writes: new WriteConfirmer(connection, options.durability),
+    get writes() {
+      writes ??= new WriteConfirmer(connection, options.durability);
+      return writes;
+    },
     async ping() {
       try {
         const nodes = nodesOf(connection);
