@@ -8,6 +8,12 @@ import { CHANNELS, ROLES, WEEKDAYS, type CallTimesMeasure } from '../rules/types
 const id = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
 const text = (max: number) => z.string().trim().min(1).max(max);
 const instant = z.iso.datetime({ offset: true });
+/**
+ * For the fields that are dates to the people who set them (a review date, a start or end date, when an
+ * appeal or a response was made): a full instant, or a calendar date taken as its midnight UTC, so that
+ * `"reviewAt": "2027-02-01"` meets the rules (e.g. 422 `review-too-late`) instead of a 400.
+ */
+const dateOrInstant = z.union([instant, z.iso.date().transform((date) => `${date}T00:00:00Z`)]);
 
 export const staffBody = z.object({
   id,
@@ -60,9 +66,9 @@ export const requestBody = z.object({
 
 export const decideBody = z.object({
   measures: z.array(measureSchema).max(20),
-  startsAt: instant.optional(),
-  reviewAt: instant.optional(),
-  endsAt: instant.optional(),
+  startsAt: dateOrInstant.optional(),
+  reviewAt: dateOrInstant.optional(),
+  endsAt: dateOrInstant.optional(),
   singlePointOfContact: id,
   adjustments: z.array(adjustment).max(20).optional(),
 });
@@ -87,10 +93,10 @@ export const reviewBody = z.preprocess(
   z.object({
     outcome: z.enum(['continue', 'vary', 'lift']),
     note: text(4000),
-    nextReviewAt: instant.optional(),
+    nextReviewAt: dateOrInstant.optional(),
     measures: z.array(measureSchema).max(20).optional(),
     adjustments: z.array(adjustment).max(20).optional(),
-    endsAt: instant.optional(),
+    endsAt: dateOrInstant.optional(),
   }),
 );
 
@@ -99,14 +105,14 @@ export const varyBody = z.preprocess(
   z.object({
     measures: z.array(measureSchema).max(20),
     note: text(4000),
-    reviewAt: instant.optional(),
-    endsAt: instant.optional(),
+    reviewAt: dateOrInstant.optional(),
+    endsAt: dateOrInstant.optional(),
     singlePointOfContact: id.optional(),
     adjustments: z.array(adjustment).max(20).optional(),
   }),
 );
 
-export const appealBody = z.object({ grounds: text(4000), receivedAt: instant.optional() });
+export const appealBody = z.object({ grounds: text(4000), receivedAt: dateOrInstant.optional() });
 
 export const appealOutcomeBody = z.preprocess(
   alsoNamed('reason', 'note'),
@@ -132,7 +138,7 @@ export const decisionBody = z.object({
 
 export const responseBody = z.object({
   reference: text(200),
-  respondedAt: instant,
+  respondedAt: dateOrInstant,
   summary: text(4000),
   contactIds: z.array(z.string().min(1).max(200)).min(1).max(100),
 });

@@ -218,6 +218,26 @@ describe('the restriction lifecycle over HTTP', () => {
     expect(res.body.error.code).toBe('malformed-window');
   });
 
+  it('takes a review date written as a calendar date, and still refuses one beyond six months (422)', async () => {
+    const late = await requestRestriction();
+    const tooLate = await request(h.app).post(`/v1/restrictions/${late}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-12-01', singlePointOfContact: 'jsmith' });
+    expect(tooLate.status).toBe(422);
+    expect(tooLate.body.error.code).toBe('review-too-late');
+    const id = await requestRestriction();
+    await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-02-01', singlePointOfContact: 'jsmith' }).expect(200);
+    const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    expect(record.body.reviewAt).toBe('2027-02-01T00:00:00Z');
+  });
+
+  it('refuses a review date that is no date at all as a malformed request (400)', async () => {
+    const id = await requestRestriction();
+    for (const reviewAt of ['2027-02-30', '1 February 2027', '2027-02-01T10:00:00']) {
+      const res = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt, singlePointOfContact: 'jsmith' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid-request');
+    }
+  });
+
   it('refuses a review date beyond six months, and a missing one', async () => {
     const id = await requestRestriction();
     const late = await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-07-01T10:00:00Z', singlePointOfContact: 'jsmith' });
