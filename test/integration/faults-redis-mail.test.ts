@@ -14,22 +14,22 @@ import {
   api,
   emailQueuesIdle,
   ensureBuilt,
-  PROCESS_ADMIN_TOKEN,
+  MAILBOX,
+  mailEnv,
   postInboundEmail,
+  PROCESS_ADMIN_TOKEN,
   sendSmtp,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const CUSTOMER = { id: 'C7101', address: 'kim@tenant.example' };
 
 let redis: TestRedis;
@@ -41,7 +41,7 @@ let worker: GatekeeperProcess;
 beforeAll(async () => {
   // Append-only with fsync on every write, as `npm start` runs its Redis: a restart loses nothing acknowledged.
   [redis, relay] = await Promise.all([startRedis(['--appendonly', 'yes', '--appendfsync', 'always']), startRelay(), ensureBuilt().then(() => undefined)]);
-  const env = { REDIS_URL: redis.url, SMTP_RELAY_URL: relay.url, SMTP_DOMAINS: DOMAIN, MAILBOX_DEFAULT: MAILBOX, WRITE_TO_EMAIL: WRITE_TO };
+  const env = mailEnv(redis, relay);
   [gateway, smtp, worker] = await Promise.all([
     spawnGatekeeper({ name: 'gateway', roles: 'gateway', env }),
     spawnGatekeeper({ name: 'smtp', roles: 'smtp', env }),

@@ -17,21 +17,21 @@ import {
   api,
   emailQueuesIdle,
   ensureBuilt,
-  PROCESS_ADMIN_TOKEN,
+  MAIL_DOMAIN,
+  mailEnv,
   postInboundEmail,
+  PROCESS_ADMIN_TOKEN,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const CUSTOMERS = [
   { id: 'C7201', address: 'amy@tenant.example' },
   { id: 'C7202', address: 'ben@tenant.example' },
@@ -51,7 +51,7 @@ beforeAll(async () => {
   gk = await spawnGatekeeper({
     name: 'gateway+worker',
     roles: 'gateway,worker',
-    env: { REDIS_URL: redis.url, SMTP_RELAY_URL: relay.url, SMTP_DOMAINS: DOMAIN, MAILBOX_DEFAULT: MAILBOX, WRITE_TO_EMAIL: WRITE_TO },
+    env: mailEnv(redis, relay),
   });
   for (const c of CUSTOMERS) {
     const put = await api(gk.url, PROCESS_ADMIN_TOKEN, 'PUT', `/v1/customers/${c.id}`, { name: `Customer ${c.id}`, phones: [], emails: [c.address], needs: [] });
@@ -74,8 +74,8 @@ async function send(customer: (typeof CUSTOMERS)[number], subject: string): Prom
   return reply.messageKey!;
 }
 
-const forwardsOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${DOMAIN}`);
-const acksOf = (key: string) => relay.accepted.filter((m) => m.messageId === `ack.${key}@${DOMAIN}`);
+const forwardsOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${MAIL_DOMAIN}`);
+const acksOf = (key: string) => relay.accepted.filter((m) => m.messageId === `ack.${key}@${MAIL_DOMAIN}`);
 const failures = (queue: 'forward' | 'acknowledge', key: string) => gk.entries().filter((e) => e.message === `${queue} failed` && e.messageKey === key);
 
 /** The job as the queue dashboard shows it. */
@@ -92,7 +92,7 @@ it('waits through a relay that is down, then answers 4xx, and delivers each forw
   await relay.up();
   relay.setMode('tempfail');
   const while4xx = await send(CUSTOMERS[1], 'Relay busy');
-  const busy = (kind: string) => relay.attempts.some((a) => a.outcome === 'tempfail' && a.messageId === `${kind}.${while4xx}@${DOMAIN}`);
+  const busy = (kind: string) => relay.attempts.some((a) => a.outcome === 'tempfail' && a.messageId === `${kind}.${while4xx}@${MAIL_DOMAIN}`);
   await until(() => busy('fwd') && busy('ack'), 20_000, 'the relay to answer 451 to the forward and the acknowledgement');
   relay.setMode('accept');
 
@@ -107,7 +107,7 @@ it('waits through a relay that is down, then answers 4xx, and delivers each forw
     expect((await dashboardJob('forward', `fwd-${key}`)).job?.attempts).toBe(2);
     expect((await dashboardJob('acknowledge', `ack-${key}`)).job?.attempts).toBe(2);
   }
-  expect(relay.attempts.filter((a) => a.messageId === `fwd.${while4xx}@${DOMAIN}`).map((a) => a.outcome)).toEqual(['tempfail', 'accepted']);
+  expect(relay.attempts.filter((a) => a.messageId === `fwd.${while4xx}@${MAIL_DOMAIN}`).map((a) => a.outcome)).toEqual(['tempfail', 'accepted']);
   const contacts = await api(gk.url, specialistToken, 'GET', `/v1/customers/${CUSTOMERS[0].id}/contacts`);
   expect(contacts.body).toEqual([expect.objectContaining({ id: whileDown, status: 'forwarded' })]);
 }, 90_000);
@@ -115,7 +115,7 @@ it('waits through a relay that is down, then answers 4xx, and delivers each forw
 it('records a 5xx refusal where a person sees it, and delivers once when the person retries it', async () => {
   relay.setMode('permfail');
   const key = await send(CUSTOMERS[2], 'Relay refuses');
-  const refused = (id: string) => relay.attempts.some((a) => a.outcome === 'permfail' && a.messageId === `${id}.${key}@${DOMAIN}`);
+  const refused = (id: string) => relay.attempts.some((a) => a.outcome === 'permfail' && a.messageId === `${id}.${key}@${MAIL_DOMAIN}`);
   await until(() => refused('fwd') && refused('ack'), 20_000, 'the refusals');
   await emailQueuesIdle(redis.url);
 

@@ -19,19 +19,20 @@ import { rawMessageKeys } from '../../store/raw-messages';
 import {
   emailQueuesIdle,
   ensureBuilt,
+  MAIL_DOMAIN,
+  MAILBOX,
+  mailEnv,
   postInboundEmail,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const GRACE_MS = 8000;
 
 let redis: TestRedis;
@@ -42,7 +43,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [redis, relay] = await Promise.all([startRedis(), startRelay(), ensureBuilt().then(() => undefined)]);
   connection = createStoreConnection({ kind: 'single', url: redis.url });
-  env = { REDIS_URL: redis.url, SMTP_RELAY_URL: relay.url, SMTP_DOMAINS: DOMAIN, MAILBOX_DEFAULT: MAILBOX, WRITE_TO_EMAIL: WRITE_TO, SHUTDOWN_GRACE_MS: String(GRACE_MS) };
+  env = { ...mailEnv(redis, relay), SHUTDOWN_GRACE_MS: String(GRACE_MS) };
 }, 120_000);
 
 afterAll(async () => {
@@ -203,7 +204,7 @@ it('stops accepting, finishes in-flight requests, sessions and jobs, and exits 0
   // A new process finishes the rest; every accepted message is forwarded exactly once.
   const second = await spawnGatekeeper({ name: 'all-2', roles: 'all', env });
   const all = [...queued, httpKey, smtpKey];
-  const forwardsOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${DOMAIN}`);
+  const forwardsOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${MAIL_DOMAIN}`);
   await until(() => all.every((k) => forwardsOf(k).length >= 1), 45_000, 'every accepted message to be forwarded');
   await emailQueuesIdle(redis.url);
   for (const key of all) expect(forwardsOf(key)).toHaveLength(1);

@@ -19,19 +19,20 @@ import { rawMessageKeys } from '../../store/raw-messages';
 import {
   emailQueuesIdle,
   ensureBuilt,
+  MAIL_DOMAIN,
+  MAILBOX,
+  mailEnv,
   sendSmtp,
   spawnGatekeeper,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const SENDER = 'ray@tenant.example';
 
 let redis: TestRedis;
@@ -43,7 +44,7 @@ let smtp: GatekeeperProcess;
 beforeAll(async () => {
   [redis, relay] = await Promise.all([startRedis(), startRelay(), ensureBuilt().then(() => undefined)]);
   connection = createStoreConnection({ kind: 'single', url: redis.url });
-  env = { REDIS_URL: redis.url, SMTP_RELAY_URL: relay.url, SMTP_DOMAINS: DOMAIN, MAILBOX_DEFAULT: MAILBOX, WRITE_TO_EMAIL: WRITE_TO };
+  env = mailEnv(redis, relay);
   smtp = await spawnGatekeeper({ name: 'smtp', roles: 'smtp', env });
 }, 120_000);
 
@@ -79,7 +80,7 @@ it('forwards once after the worker is killed mid-send and another takes over', a
   const forwardAttempts = relay.attempts.filter((a) => a.rcptTo.includes(MAILBOX));
   expect(forwardAttempts.map((a) => a.outcome)).toEqual(['connection-lost', 'accepted']);
   // The same deterministic Message-ID both times: a receiving system could have told them apart had both landed.
-  expect(new Set(forwardAttempts.map((a) => a.messageId))).toEqual(new Set([`fwd.${messageKey}@${DOMAIN}`]));
+  expect(new Set(forwardAttempts.map((a) => a.messageId))).toEqual(new Set([`fwd.${messageKey}@${MAIL_DOMAIN}`]));
   expect(relay.accepted.filter((m) => m.rcptTo.includes(SENDER))).toHaveLength(1);
   const meta = await connection.hgetall(rawMessageKeys(messageKey).meta);
   expect(meta).toMatchObject({ status: 'forwarded' });

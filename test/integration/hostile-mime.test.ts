@@ -20,22 +20,23 @@ import {
   api,
   emailQueuesIdle,
   ensureBuilt,
-  PROCESS_ADMIN_TOKEN,
+  MAIL_DOMAIN,
+  MAILBOX,
+  mailEnv,
   postInboundEmail,
+  PROCESS_ADMIN_TOKEN,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
 const CRLF = '\r\n';
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const LETTERS_FROM = 'scans@bureau.example';
 const CUSTOMER = { id: 'C7301', address: 'hostile@tenant.example' };
 /** The worker's peak resident set must stay under this, whatever it was sent. */
@@ -312,11 +313,7 @@ describe('a gateway and a worker process under hostile MIME', () => {
     [redis, relay] = await Promise.all([startRedis(), startRelay(), ensureBuilt().then(() => undefined)]);
     connection = createStoreConnection({ kind: 'single', url: redis.url });
     const env = {
-      REDIS_URL: redis.url,
-      SMTP_RELAY_URL: relay.url,
-      SMTP_DOMAINS: DOMAIN,
-      MAILBOX_DEFAULT: MAILBOX,
-      WRITE_TO_EMAIL: WRITE_TO,
+      ...mailEnv(redis, relay),
       LETTERS_FROM,
       LETTER_MAX_PAGES: '2',
       LETTER_TIMEOUT_MS: '10000',
@@ -347,7 +344,7 @@ describe('a gateway and a worker process under hostile MIME', () => {
     return reply.messageKey!;
   }
 
-  const forwardOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${DOMAIN}`);
+  const forwardOf = (key: string) => relay.accepted.filter((m) => m.messageId === `fwd.${key}@${MAIL_DOMAIN}`);
   async function triageOf(key: string): Promise<{ malformed: boolean; manualCount: boolean; letter?: { pages: number }; channel: string }> {
     const json = await connection.hget(rawMessageKeys(key).meta, 'triage');
     return JSON.parse(json!) as { malformed: boolean; manualCount: boolean; letter?: { pages: number }; channel: string };

@@ -14,22 +14,22 @@ import {
   api,
   emailQueuesIdle,
   ensureBuilt,
-  PROCESS_ADMIN_TOKEN,
+  MAIL_DOMAIN,
+  mailEnv,
   postInboundEmail,
+  PROCESS_ADMIN_TOKEN,
   sendSmtp,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 const TWILIO_TOKEN = 'log-hygiene-twilio-auth-token-0123456789';
 
 /** Personal data the run uses; none of it may reach a log. */
@@ -70,11 +70,7 @@ beforeAll(async () => {
   [redis, relay] = await Promise.all([startRedis(), startRelay(), ensureBuilt().then(() => undefined)]);
   const port = await freePort();
   const env = {
-    REDIS_URL: redis.url,
-    SMTP_RELAY_URL: relay.url,
-    SMTP_DOMAINS: DOMAIN,
-    MAILBOX_DEFAULT: MAILBOX,
-    WRITE_TO_EMAIL: WRITE_TO,
+    ...mailEnv(redis, relay),
     LETTERS_FROM: 'scans@bureau.example',
     TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
     LOG_LEVEL: 'debug',
@@ -191,7 +187,7 @@ it('writes no phone number, email address, message text or token to any log duri
   expect((await api(gateway.url, 'not-a-token-at-all-0123456789', 'GET', '/v1/customers')).status).toBe(401);
 
   // Everything delivered (forwards, acknowledgements, the notification letter), then every process stopped.
-  await until(() => keys.every((k) => relay.accepted.some((m) => m.messageId === `fwd.${k}@${DOMAIN}`)), 30_000, 'the forwards');
+  await until(() => keys.every((k) => relay.accepted.some((m) => m.messageId === `fwd.${k}@${MAIL_DOMAIN}`)), 30_000, 'the forwards');
   await until(() => relay.accepted.some((m) => m.rcptTo.includes(`print@gatekeeper.local`)), 30_000, 'the notification letter');
   await emailQueuesIdle(redis.url);
   for (const p of [gateway, smtp, worker]) expect(await p.stop()).toEqual({ code: 0, signal: null });

@@ -15,22 +15,23 @@ import {
   api,
   emailQueuesIdle,
   ensureBuilt,
-  PROCESS_ADMIN_TOKEN,
+  MAIL_DOMAIN,
+  MAILBOX,
+  mailEnv,
   postInboundEmail,
+  PROCESS_ADMIN_TOKEN,
   sendSmtp,
   spawnGatekeeper,
   staffToken,
   startRelay,
   stopAllGatekeepers,
   until,
+  WRITE_TO,
   type GatekeeperProcess,
   type Relay,
 } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
-const DOMAIN = 'landlord.example';
-const MAILBOX = `housing-team@${DOMAIN}`;
-const WRITE_TO = `housing@${DOMAIN}`;
 
 /** Who writes: three customers (C7003 from two addresses) and three people we do not know. */
 const SENDERS = [
@@ -52,13 +53,9 @@ let smtp: GatekeeperProcess;
 beforeAll(async () => {
   [redis, relay] = await Promise.all([startRedis(['--appendonly', 'yes']), startRelay(), ensureBuilt().then(() => undefined)]);
   const env = {
-    REDIS_URL: redis.url,
-    SMTP_RELAY_URL: relay.url,
-    SMTP_DOMAINS: DOMAIN,
-    MAILBOX_DEFAULT: MAILBOX,
-    MAILBOX_EMERGENCY: `emergency@${DOMAIN}`,
-    MAILBOX_PRINT: `print@${DOMAIN}`,
-    WRITE_TO_EMAIL: WRITE_TO,
+    ...mailEnv(redis, relay),
+    MAILBOX_EMERGENCY: `emergency@${MAIL_DOMAIN}`,
+    MAILBOX_PRINT: `print@${MAIL_DOMAIN}`,
     LETTERS_FROM: 'scans@bureau.example',
   };
   const started = await Promise.all([

@@ -32,6 +32,21 @@ export const ENTRY_POINT = join(REPO_ROOT, 'dist', 'bin', 'gatekeeper.js');
 /** The bootstrap admin token every spawned stack is given unless a test overrides it. */
 export const PROCESS_ADMIN_TOKEN = 'process-suite-admin-token-0123456789';
 
+/** The mail domain the process suites run Gatekeeper for (`SMTP_DOMAINS`). */
+export const MAIL_DOMAIN = 'landlord.example';
+/** Where Gatekeeper forwards customers' mail (`MAILBOX_DEFAULT`). */
+export const MAILBOX = `housing-team@${MAIL_DOMAIN}`;
+/** The address customers write to (`WRITE_TO_EMAIL`). */
+export const WRITE_TO = `housing@${MAIL_DOMAIN}`;
+
+/**
+ * The environment every process suite gives a spawned Gatekeeper for mail: its Redis, the capturing relay,
+ * and the addresses above. Suites add their own variables to it.
+ */
+export function mailEnv(redis: { url: string }, relay: { url: string }): Record<string, string> {
+  return { REDIS_URL: redis.url, SMTP_RELAY_URL: relay.url, SMTP_DOMAINS: MAIL_DOMAIN, MAILBOX_DEFAULT: MAILBOX, WRITE_TO_EMAIL: WRITE_TO };
+}
+
 // ── Build once ────────────────────────────────────────────────────────────────────────────────────────
 
 const SOURCE_DIRS = ['rules', 'store', 'channels', 'gateway', 'workers', 'config', 'bin'];
