@@ -3,7 +3,6 @@
  * metrics, then whatever routers `mount` adds, then the 404 and error handlers. Built by a function with its
  * dependencies passed in, so tests drive it with supertest and no listening socket.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config/env';
@@ -11,7 +10,8 @@ import type { Logger } from '../config/logger';
 import { bearerAuth, FailureLimiter, requireRole, type FailureLimitOptions, type TokenResolver } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter, type ReadyCheck } from './health';
-import { httpRequestSeconds, metricsHandler } from './metrics';
+import { metricsHandler } from './metrics';
+import { logAnswered, requestIdFor } from './request-log';
 
 /** JSON bodies of the staff API: small by nature; anything larger is a mistake or an attack. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -36,34 +36,18 @@ export interface AppDeps {
   authFailureLimits?: FailureLimitOptions;
 }
 
-/** Paths polled by machines: logged at debug so they do not drown the request log. */
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
-
-/**
- * Logs one line per request once it is answered — method, path (no query string: it may hold personal
- * data), status, milliseconds, request id — and times it for `/metrics`. Never the body or headers.
- */
+/** Logs and times each request once it is answered (gateway/request-log.ts), with its request id. */
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const incoming = req.get('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFor(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
     res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // The matched route pattern (`/v1/restrictions/:id`), not the path: bounded label values.
       const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
-      httpRequestSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      const level = QUIET_PATHS.has(req.path) ? 'debug' : 'info';
-      logger.log(level, 'request', {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Math.round(seconds * 1000),
-        requestId,
-      });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      logAnswered(logger, { method: req.method, path: req.path, route, status: res.statusCode, seconds, requestId });
     });
     next();
   };
