@@ -3,6 +3,8 @@
  * express app with every router mounted. `bin/gatekeeper.ts` listens on it; the integration and browser
  * tests build exactly the same app over their own redis-server.
  */
+import type { RequestListener } from 'node:http';
+
 import type { Express } from 'express';
 import { BackgroundTasks } from '../channels/voice/background';
 import { EVIDENCE_WINDOW_MS } from '../channels/voice/call-recorder';
@@ -31,7 +33,8 @@ import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { confirmWritesBeforeAnswering } from './durable-writes';
 import { createStaffApi } from './staff-api';
-import { mountVoiceRoutes } from './voice-routes';
+import { gatewayHandler } from './http-handler';
+import { createVoiceWebhooks, type VoiceWebhooks } from './voice-webhooks';
 import { mountQueuesDashboard } from './queues-dashboard';
 
 /** Extra routers a role adds (the inbound-email webhook, the queue dashboard), mounted before the 404. */
@@ -58,7 +61,11 @@ export interface GatewayOptions {
 }
 
 export interface ComposedGateway {
-  app: Express;
+  /**
+   * What the HTTP server runs (`http.createServer(app)`, or supertest): the voice webhooks for `/voice…`,
+   * the express app for the rest (gateway/http-handler.ts).
+   */
+  app: RequestListener;
   store: Store;
   deps: ApiDeps;
   events: EventsRouter;
@@ -121,6 +128,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     onBatch: recordEvidenceBatch,
     onThreadExit: recordEvidenceThreadExit,
   });
+  let voice: VoiceWebhooks | undefined;
   const app = createApp({
     config,
     logger,
@@ -151,7 +159,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
           audit: deps.audit,
         }),
       );
-      mountVoice(a, options, settings, store, { calls, evidenceThread }, now, background);
+      voice = voiceWebhooks(options, settings, store, { calls, evidenceThread }, now, background);
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
     },
@@ -160,7 +168,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
   const hub = events.hub;
 
   return {
-    app,
+    app: gatewayHandler(app, voice, logger),
     store,
     deps,
     events,
@@ -193,23 +201,23 @@ function gatewayReadiness(redis: RedisConnection, lookup: RedisConnection): Read
 
 /**
  * The Twilio webhooks, when a Twilio auth token is configured. Without one, signatures cannot be checked,
- * so no voice route is served (a development start on embedded defaults) and the log says so.
+ * so no voice route is served (a development start on embedded defaults: the app answers `/voice…` 404)
+ * and the log says so.
  */
-function mountVoice(
-  app: Express,
+function voiceWebhooks(
   options: GatewayOptions,
   settings: DecisionSettings,
   store: Store,
   voice: { calls: RedisCallSessions; evidenceThread: EvidenceThread },
   now: () => Date,
   background: BackgroundTasks,
-): void {
+): VoiceWebhooks | undefined {
   const { config, logger, redis } = options;
   if (!config.twilioAuthToken) {
     logger.warn('voice webhooks disabled: TWILIO_AUTH_TOKEN is not set');
-    return;
+    return undefined;
   }
-  mountVoiceRoutes(app, {
+  return createVoiceWebhooks({
     config,
     settings,
     gate: store.gate,

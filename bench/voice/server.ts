@@ -1,14 +1,18 @@
 /**
- * The process under load (forked by run.ts, so the load generator does not share its event loop): one
- * express app serving both
- * - `POST /baseline/incoming` — the baseline: one Redis GET, then a fixed TwiML string; and
- * - `POST /voice/*` — Gatekeeper's real voice router over the real store (signature check, parameter
- *   parsing, one HGETALL lookup, the decision, TwiML rendering, the CallSid claim, and evidence written
- *   after the answer).
- * Both share the same express stack, body parser and the gate's fail-fast lookup connection.
+ * The process under load (forked by run.ts, so the load generator does not share its event loop): one HTTP
+ * server serving both
+ * - `POST /baseline/incoming` — the baseline: an express route doing one Redis GET, then sending a fixed
+ *   TwiML string; and
+ * - `POST /voice/*` — Gatekeeper's real voice webhooks over the real store, served as the gateway serves
+ *   them (gateway/http-handler.ts: ahead of the express app, with the request log and timing): body and
+ *   signature check, parameter parsing, one lookup command, the decision, TwiML rendering, and the
+ *   CallSid's claim and evidence written after the answer.
+ * Both share the gate's fail-fast lookup connection.
  *
  * Usage: node server.js <redis-url> <port> <public-url> <auth-token>
  */
+import { createServer } from 'node:http';
+
 import express from 'express';
 
 import { BackgroundTasks } from '../../channels/voice/background';
@@ -17,7 +21,8 @@ import { RedisCallSessions } from '../../channels/voice/call-session';
 import { createEvidenceThread } from '../../channels/voice/evidence-thread';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { createLogger } from '../../config/logger';
-import { mountVoiceRoutes } from '../../gateway/voice-routes';
+import { gatewayHandler } from '../../gateway/http-handler';
+import { createVoiceWebhooks } from '../../gateway/voice-webhooks';
 import { closeConnection, createLookupConnection, createStore, createStoreConnection, waitUntilReady } from '../../store';
 
 /** What the baseline answers: a fixed TwiML document of about the size of a real answer. */
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
     res.status(200).type('text/xml').send(BASELINE_TWIML);
   });
 
-  mountVoiceRoutes(app, {
+  const webhooks = createVoiceWebhooks({
     config: {
       publicUrl,
       twilioAuthToken: authToken,
@@ -77,7 +82,8 @@ async function main(): Promise<void> {
     background,
   });
 
-  const server = app.listen(Number(portArg), '127.0.0.1', () => process.send?.('ready'));
+  const server = createServer(gatewayHandler(app, webhooks, logger));
+  server.listen(Number(portArg), '127.0.0.1', () => process.send?.('ready'));
   server.keepAliveTimeout = 65_000;
   process.on('SIGTERM', () => {
     server.close();

@@ -1,7 +1,7 @@
 /**
  * channels/voice — the Twilio voice adapter: webhook parameters in, TwiML out. It translates and never
  * decides: a call becomes a `Contact`, `rules/decide` makes the one decision, and the decision becomes
- * TwiML. The express routes are in `gateway/voice-routes.ts`.
+ * TwiML. The HTTP side (body, signature, answers) is `gateway/voice-webhooks.ts`.
  *
  * Reading order, following a call:
  * - `signature.ts` — is this request Twilio's? (`X-Twilio-Signature` against `PUBLIC_URL` + path + query)
@@ -22,7 +22,7 @@ export { BudgetExceededError, InvalidWebhookParamsError, VoiceConfigError, Voice
 export { VoiceEvidence, type AuditRecorder, type CallDecisionRecord, type ContactRecorder, type EvidenceSinks } from './evidence';
 export { identifyCaller, type CallerIdentity, type CallerLookup } from './identify';
 export { EVENTS_CHANNEL, isFlagged, publishScreenPop, screenPopEvent, type EventPublisher, type ScreenPopEvent } from './screen-pop';
-export { expectedSignature, isValidTwilioSignature, signedUrlCandidates, splitPublicUrl, twilioSignature, type TwilioSignatureOptions, type WebhookParams } from './signature';
+export { expectedSignature, isValidTwilioSignature, signedUrlCandidates, splitPublicUrl, twilioSignatureCheck, type SignatureVerdict, type TwilioSignatureOptions, type WebhookParams } from './signature';
 export {
   renderDecision,
   renderEmergency,

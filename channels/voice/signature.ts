@@ -5,18 +5,17 @@
  * `PUBLIC_URL` and the request's original path and query string, never from the request's own protocol and
  * host (which a client controls anyway).
  *
- * The functions are small and pure, as in twilio-node's own `webhooks.ts`; the express middleware at the
- * bottom is a thin wrapper. The HMAC comparison itself is the twilio library's (constant time, and it tries
+ * The functions are small and pure, as in twilio-node's own `webhooks.ts`; the check at the bottom binds
+ * them to the configured token and URL. The HMAC comparison itself is the twilio library's (constant time, and it tries
  * the with/without-default-port variants Twilio may have signed).
  */
 import { timingSafeEqual } from 'node:crypto';
 
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import twilio from 'twilio';
 
 import { VoiceConfigError } from './errors';
 
-/** The form parameters of a webhook, as express's urlencoded parser leaves them. */
+/** The form parameters of a webhook: a name's values as one string, or several for a repeated name. */
 export type WebhookParams = Record<string, string | string[]>;
 
 /** `PUBLIC_URL` taken apart: `https://example.org/gatekeeper/` → origin `https://example.org`, prefix `/gatekeeper`. */
@@ -123,7 +122,7 @@ function sameSignature(received: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Options of {@link twilioSignature}. */
+/** Options of {@link twilioSignatureCheck}. */
 export interface TwilioSignatureOptions {
   /** `TWILIO_AUTH_TOKEN`: the account's auth token. Required. */
   authToken: string;
@@ -131,39 +130,26 @@ export interface TwilioSignatureOptions {
   publicUrl: string;
 }
 
-function refuse(res: Response, status: 400 | 403, code: string, message: string): void {
-  // JSON, never TwiML: a request that cannot be shown to come from Twilio learns nothing about call routing.
-  res.status(status).json({ error: { code, message } });
-}
+/** What {@link twilioSignatureCheck} finds: Twilio's request, no signature at all, or a wrong one. */
+export type SignatureVerdict = 'valid' | 'missing' | 'invalid';
 
 /**
- * Express middleware that lets only requests signed by Twilio through: a missing `X-Twilio-Signature` is
- * answered 400 `missing-signature`, a wrong one 403 `invalid-signature`. Mount it after a urlencoded body
- * parser, because the form parameters are part of what Twilio signs.
+ * Builds the check that lets only requests signed by Twilio through. Framework-free (it reads a header
+ * value, the path and query string as received, and the parsed form), so the HTTP layer decides how a
+ * refusal is answered: `missing` → 400 `missing-signature`, `invalid` → 403 `invalid-signature`.
  * @throws VoiceConfigError when the auth token is empty or `PUBLIC_URL` is not a URL (at start-up, not per request).
  */
-export function twilioSignature(options: TwilioSignatureOptions): RequestHandler {
+export function twilioSignatureCheck(
+  options: TwilioSignatureOptions,
+): (signature: string | string[] | undefined, originalUrl: string, params: WebhookParams) => SignatureVerdict {
   if (options.authToken === '') {
     throw new VoiceConfigError('missing-auth-token', 'TWILIO_AUTH_TOKEN is required for the voice webhooks');
   }
   splitPublicUrl(options.publicUrl);
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (signature, originalUrl, params) => {
     // Node lower-cases header names; a repeated header arrives as one comma-joined string.
-    const signature = req.headers['x-twilio-signature'];
-    if (typeof signature !== 'string' || signature === '') {
-      refuse(res, 400, 'missing-signature', 'The X-Twilio-Signature header is missing');
-      return;
-    }
-    const params = isParams(req.body) ? req.body : {};
-    const ok = isValidTwilioSignature({ authToken: options.authToken, publicUrl: options.publicUrl, originalUrl: req.originalUrl, signature, params });
-    if (!ok) {
-      refuse(res, 403, 'invalid-signature', 'The X-Twilio-Signature header does not match this request');
-      return;
-    }
-    next();
+    if (typeof signature !== 'string' || signature === '') return 'missing';
+    const ok = isValidTwilioSignature({ authToken: options.authToken, publicUrl: options.publicUrl, originalUrl, signature, params });
+    return ok ? 'valid' : 'invalid';
   };
-}
-
-function isParams(body: unknown): body is WebhookParams {
-  return typeof body === 'object' && body !== null && !Array.isArray(body);
 }

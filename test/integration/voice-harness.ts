@@ -1,8 +1,11 @@
 /**
- * A voice gateway under test: a real redis-server, the real store, the real voice router in an express app,
+ * A voice gateway under test: a real redis-server, the real store, the real voice webhooks ahead of an express app
+ * (as gateway/http-handler.ts serves them),
  * and requests signed by the twilio library. Shared by the voice integration suites.
  */
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+
+import express from 'express';
 import request from 'supertest';
 
 import { BackgroundTasks } from '../../channels/voice/background';
@@ -12,7 +15,10 @@ import { RedisCallSessions } from '../../channels/voice/call-session';
 import { createEvidenceThread, type EvidenceThread } from '../../channels/voice/evidence-thread';
 import type { VoiceRoute } from '../../config/env';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
-import { createVoiceRouter } from '../../gateway/voice-routes';
+import { createLogger } from '../../config/logger';
+import { notFoundHandler } from '../../gateway/errors';
+import { gatewayHandler } from '../../gateway/http-handler';
+import { createVoiceWebhooks } from '../../gateway/voice-webhooks';
 import type { DecisionSettings, Measure, Restriction, RestrictionException, Staff } from '../../rules/types';
 import {
   closeConnection,
@@ -66,7 +72,8 @@ export class MemoryLogger implements VoiceLogger {
 
 /** One voice app over the harness's store. */
 export interface VoiceApp {
-  app: Express;
+  /** The request listener: the webhooks for `/voice…`, a bare express app (404s) for the rest. */
+  app: RequestListener;
   background: BackgroundTasks;
   logger: MemoryLogger;
   failures: Array<{ task: string; error: unknown }>;
@@ -102,7 +109,7 @@ export class VoiceHarness {
     return harness;
   }
 
-  /** Builds a voice app (router over this store) with the given default route. */
+  /** Builds a voice app (the webhooks over this store) with the given default route. */
   app(
     options: { route?: VoiceRoute; publicUrl?: string; budgetMs?: number; decide?: DecideFn; emergencyDigit?: string; evidenceThread?: boolean } = {},
   ): VoiceApp {
@@ -115,9 +122,9 @@ export class VoiceHarness {
     const evidenceThread = options.evidenceThread
       ? createEvidenceThread({ target, calls, store: this.store, events: this.storeConnection, logger, name: 'voice-test' })
       : undefined;
-    const app = express();
-    app.use(
-      createVoiceRouter({
+    const rest = express();
+    rest.use(notFoundHandler);
+    const webhooks = createVoiceWebhooks({
         config: {
           publicUrl: options.publicUrl ?? PUBLIC_URL,
           twilioAuthToken: AUTH_TOKEN,
@@ -137,8 +144,8 @@ export class VoiceHarness {
         background,
         ...(options.decide !== undefined ? { decide: options.decide } : {}),
         ...(evidenceThread !== undefined ? { evidenceWriter: evidenceThread, evidenceWindowMs: EVIDENCE_WINDOW_MS } : {}),
-      }),
-    );
+      });
+    const app = gatewayHandler(rest, webhooks, createLogger('silent'));
     return { app, background, logger, failures, ...(evidenceThread !== undefined ? { evidenceThread } : {}) };
   }
 
@@ -155,7 +162,7 @@ export class VoiceHarness {
 
 /** POSTs a Twilio-signed form to `path` (which may carry a query string). */
 export function signedPost(
-  app: Express,
+  app: RequestListener,
   path: string,
   params: Record<string, string>,
   options: { publicUrl?: string; signature?: string; sentParams?: Record<string, string>; headers?: Record<string, string> } = {},

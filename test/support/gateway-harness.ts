@@ -3,7 +3,7 @@
  * loader, the real store and the app exactly as `npm start` composes it.
  */
 import request from 'supertest';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { loadConfig, type Config } from '../../config/env';
 import { createLogger } from '../../config/logger';
 import { gatewayWiring } from '../../bin/wiring';
@@ -18,7 +18,8 @@ export interface GatewayHarness {
   redis: TestRedis;
   config: Config;
   gateway: ComposedGateway;
-  app: Express;
+  /** What the server runs: the voice webhooks ahead of the express app (gateway/http-handler.ts). */
+  app: RequestListener;
   connection: RedisConnection;
   /** Moves the pinned clock. */
   setNow(iso: string): void;
