@@ -160,10 +160,16 @@ function describe(name: string, round: string, f: Figures): string {
   );
 }
 
-type TargetName = 'baseline' | 'gatekeeper';
+/**
+ * `baseline` is the issue's (an express route: one GET, fixed TwiML) and the one the targets are against.
+ * `node` is for reference only: the same work on node's own request and response, as the gateway serves
+ * the webhooks — what the gate costs beyond the least node itself can do for a webhook.
+ */
+type TargetName = 'baseline' | 'gatekeeper' | 'node';
 const TARGETS: Record<TargetName, { path: string; signed: boolean }> = {
   baseline: { path: '/baseline/incoming', signed: false },
   gatekeeper: { path: '/voice/incoming', signed: true },
+  node: { path: '/baseline-node/incoming', signed: false },
 };
 
 async function main(): Promise<void> {
@@ -190,20 +196,20 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${port}`;
 
     const only = process.env.BENCH_ONLY;
-    if (only === 'baseline' || only === 'gatekeeper') {
+    if (only === 'baseline' || only === 'gatekeeper' || only === 'node') {
       const t = TARGETS[only];
       for (let round = 1; round <= ROUNDS; round++) console.log(describe(only, `round ${round}`, await load(url, only, t.path, t.signed, DURATION_S)));
       return;
     }
 
     console.log(`Load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
-    for (const name of ['baseline', 'gatekeeper'] as const) {
+    for (const name of ['baseline', 'gatekeeper', 'node'] as const) {
       console.log(describe(name, 'warm-up', await load(url, name, TARGETS[name].path, TARGETS[name].signed, WARMUP_S)));
     }
-    const runs: Record<TargetName, Figures[]> = { baseline: [], gatekeeper: [] };
+    const runs: Record<TargetName, Figures[]> = { baseline: [], gatekeeper: [], node: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      // ABBA: odd rounds baseline first, even rounds gatekeeper first.
-      const order: TargetName[] = round % 2 === 1 ? ['baseline', 'gatekeeper'] : ['gatekeeper', 'baseline'];
+      // ABBA: odd rounds baseline first, even rounds gatekeeper first; the reference last in each round.
+      const order: TargetName[] = round % 2 === 1 ? ['baseline', 'gatekeeper', 'node'] : ['gatekeeper', 'baseline', 'node'];
       for (const name of order) {
         const f = await load(url, name, TARGETS[name].path, TARGETS[name].signed, DURATION_S);
         runs[name].push(f);
@@ -224,6 +230,7 @@ async function main(): Promise<void> {
     });
     const base = summary(runs.baseline);
     const gate = summary(runs.gatekeeper);
+    const node = summary(runs.node);
     const pairedRatio = median(runs.gatekeeper.map((g, i) => g.rps / (runs.baseline[i]?.rps ?? Number.NaN)));
     const others = median([...runs.baseline, ...runs.gatekeeper].map((f) => f.otherCores));
     const loads = [...runs.baseline, ...runs.gatekeeper].map((f) => f.load1);
@@ -232,13 +239,16 @@ async function main(): Promise<void> {
     console.log(`Voice benchmark: ${CONNECTIONS} connections, median of ${ROUNDS} rounds × ${DURATION_S} s per target (ABBA order, after ${WARMUP_S} s warm-up), ${CUSTOMERS.toLocaleString('en-GB')} customers`);
     console.log('| target | req/s | p50 ms | p99 ms (worst round) | server CPU µs/req | of which main thread | redis CPU µs/req | load-gen CPU µs/req | failures |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const [name, s] of [['baseline', base], ['gatekeeper', gate]] as const) {
+    for (const [name, s] of [['baseline', base], ['gatekeeper', gate], ['node (reference)', node]] as const) {
       console.log(
         `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} (${s.worstP99}) | ${s.serverCpuUs.toFixed(0)} | ${s.mainCpuUs.toFixed(0)} | ${s.redisCpuUs.toFixed(0)} | ${s.loadCpuUs.toFixed(0)} | ${s.failures} |`,
       );
     }
     console.log('');
     console.log(`throughput ratio gatekeeper/baseline: ${(pairedRatio * 100).toFixed(1)}% median of paired rounds, ${((gate.rps / base.rps) * 100).toFixed(1)}% of medians (target ≥ ${TARGETS_MET.ratio * 100}%)`);
+    console.log(
+      `for reference, against plain node (one GET on node's own request and response): gatekeeper ${((gate.rps / node.rps) * 100).toFixed(1)}% of its throughput, p99 ${node.p99.toFixed(1)} ms`,
+    );
     console.log(`gatekeeper p99: ${gate.p99.toFixed(1)} ms median of rounds, worst ${gate.worstP99} ms (target < ${TARGETS_MET.p99Ms} ms); baseline p99 ${base.p99.toFixed(1)} ms`);
     console.log(
       `server CPU per request, gatekeeper/baseline: ${(gate.serverCpuUs / base.serverCpuUs).toFixed(2)}× in all, ` +

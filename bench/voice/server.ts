@@ -12,6 +12,7 @@
  * Usage: node server.js <redis-url> <port> <public-url> <auth-token>
  */
 import { createServer } from 'node:http';
+import { parse as parseForm } from 'node:querystring';
 
 import express from 'express';
 
@@ -82,7 +83,30 @@ async function main(): Promise<void> {
     background,
   });
 
-  const server = createServer(gatewayHandler(app, webhooks, logger));
+  const gateway = gatewayHandler(app, webhooks, logger);
+  // For reference only (not the baseline): the baseline's work on node's own request and response.
+  const server = createServer((req, res) => {
+    if (req.url !== '/baseline-node/incoming') {
+      gateway(req, res);
+      return;
+    }
+    // Read and parse the form, as any webhook must to know who is calling.
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      parseForm(Buffer.concat(chunks).toString('utf8'));
+      lookup.get('bench:baseline').then(
+        () => {
+          res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(BASELINE_TWIML) });
+          res.end(BASELINE_TWIML);
+        },
+        () => {
+          res.writeHead(503);
+          res.end();
+        },
+      );
+    });
+  });
   server.listen(Number(portArg), '127.0.0.1', () => process.send?.('ready'));
   server.keepAliveTimeout = 65_000;
   process.on('SIGTERM', () => {
