@@ -90,9 +90,14 @@ export const FORM_PARAMETER_LIMIT = 200;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
-/** Whether a request path (with or without its query string) is one the voice webhooks answer: `/voice` and below. */
+/**
+ * Whether a request path (with or without its query string) is one the voice webhooks answer: `/voice` and
+ * below, in any letter case (as express routes match, so a webhook URL configured as `/Voice/incoming`
+ * is answered as before).
+ */
 export function isVoicePath(url: string): boolean {
-  return url.startsWith('/voice') && (url.length === 6 || url[6] === '/' || url[6] === '?');
+  if (url.length < 6 || (!url.startsWith('/voice') && url.slice(0, 6).toLowerCase() !== '/voice')) return false;
+  return url.length === 6 || url[6] === '/' || url[6] === '?';
 }
 
 type Route = 'incoming' | 'gather' | 'status' | 'fallback';
@@ -188,7 +193,8 @@ export function createVoiceWebhooks(deps: VoiceWebhookDeps): VoiceWebhooks {
     handle(req, res) {
       const url = req.url ?? '/';
       const path = pathOf(url);
-      const route = req.method === 'POST' ? ROUTES.get(path) : undefined;
+      const route = req.method === 'POST' ? (ROUTES.get(path) ?? ROUTES.get(path.toLowerCase())) : undefined;
+      let verified = false;
       readForm(req, (error, params) => {
         try {
           if (error !== undefined) {
@@ -199,11 +205,16 @@ export function createVoiceWebhooks(deps: VoiceWebhookDeps): VoiceWebhooks {
           const verdict = checkSignature(req.headers['x-twilio-signature'], url, params);
           if (verdict === 'missing') sendError(res, new BadRequest('missing-signature', 'The X-Twilio-Signature header is missing'));
           else if (verdict === 'invalid') sendError(res, new Forbidden('invalid-signature', 'The X-Twilio-Signature header does not match this request'));
-          else answerVerified(req, res, route, path, params, url);
+          else {
+            verified = true;
+            answerVerified(req, res, route, path, params, url);
+          }
         } catch (unexpected) {
-          // A bug on this side of the signature check; Twilio (or whoever) still gets an answer, never a hang.
+          // A bug here still gets an answer, never a hang: Twilio's request the safe TwiML, anyone else's a
+          // JSON error (a request not shown to be Twilio's learns nothing about call routing).
           log.error('voice: webhook failed before an answer', { route: route ?? 'unmatched', error: unexpected });
-          if (!res.headersSent) sendTwiml(res, flow.safeTwiml);
+          if (verified) sendTwiml(res, flow.safeTwiml);
+          else sendError(res, new HttpError(500, 'internal', 'Internal error'));
         }
       });
       return route !== undefined ? path : 'unmatched';

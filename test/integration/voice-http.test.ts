@@ -35,11 +35,11 @@ function expectError(res: request.Response, status: number, code: string): void 
 }
 
 describe('which paths are the webhooks’', () => {
-  it('takes /voice and everything below it, and nothing that merely starts with the letters', () => {
-    for (const url of ['/voice', '/voice/', '/voice?x=1', '/voice/incoming', '/voice/status?step=route', '/voice/anything/else']) {
+  it('takes /voice and everything below it, in any case, and nothing that merely starts with the letters', () => {
+    for (const url of ['/voice', '/voice/', '/voice?x=1', '/voice/incoming', '/voice/status?step=route', '/voice/anything/else', '/Voice/incoming', '/VOICE']) {
       expect(isVoicePath(url)).toBe(true);
     }
-    for (const url of ['/voicemail', '/voices/incoming', '/v1/voice', '/', '/Voice/incoming', '/healthz']) {
+    for (const url of ['/voicemail', '/Voicemail', '/voices/incoming', '/v1/voice', '/', '/voic', '/healthz']) {
       expect(isVoicePath(url)).toBe(false);
     }
   });
@@ -92,6 +92,13 @@ describe('methods and paths under /voice', () => {
     expect(signedGet.body.error.message).toBe('No route for GET /voice/incoming');
     expectError(await signedPost(voice.app, '/voice/nowhere', call()), 404, 'not-found');
     expectError(await request(voice.app).post('/voice/nowhere').type('form').send(call()), 400, 'missing-signature');
+  });
+
+  it('answers a webhook URL configured in another letter case, as express routes did', async () => {
+    const res = await signedPost(voice.app, '/Voice/Incoming', call());
+    expect(res.status).toBe(200);
+    expect(verbs(parseTwiml(res.text))).toContain('Dial');
+    expectError(await request(voice.app).post('/VOICE/incoming').type('form').send(call()), 400, 'missing-signature');
   });
 
   it('answers a webhook URL configured with a trailing slash (signed as Twilio requested it)', async () => {
