@@ -21,7 +21,9 @@ import {
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
-import { Forbidden, NotFound } from './errors';
+import { BadRequest, Forbidden, NotFound, Unprocessable } from './errors';
+import { ConflictError } from '../store/errors';
+import { requestFingerprint } from '../store/idempotency-keys';
 import type { ApiDeps } from './api-deps';
 import {
   appealBody,
@@ -35,6 +37,22 @@ import {
   varyBody,
 } from './schemas';
 import { parseBody, parseQuery } from './validate';
+
+/** `Idempotency-Key` values: what clients use (UUIDs, ULIDs, their own references), nothing that could reshape a key. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's `Idempotency-Key`, if it sent one.
+ * @throws BadRequest `invalid-idempotency-key` when it is empty, too long or holds other characters.
+ */
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new BadRequest('invalid-idempotency-key', 'Idempotency-Key must be 1–128 letters, digits or . _ : -');
+  }
+  return key;
+}
 
 const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager'];
 const CASEWORKERS: Role[] = ['tenancy-specialist', 'ts-manager', 'manager'];
@@ -91,25 +109,56 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
 
   router.post('/', requireRole(...ANY_STAFF), async (req, res) => {
     const body = parseBody(requestBody, req.body);
+    const idempotencyKey = idempotencyKeyOf(req);
     const customer = await store.customers.get(body.customerId);
     if (!customer) throw new NotFound('customer-not-found', `No customer ${body.customerId}`);
     const authoriser = body.authorisedBy ? await store.staff.get(body.authorisedBy) : undefined;
-    const r = requestRestriction(
-      {
-        customerId: body.customerId,
-        category: body.category as Category,
-        summary: body.summary,
-        evidence: body.evidence,
-        authorisedBy: body.authorisedBy,
-        ...(body.warnings ? { warnings: body.warnings } : {}),
-        ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
-      },
-      { id: `R${ulid()}`, actor: actor(res), now: deps.now(), ...(authoriser ? { authoriser } : {}) },
-    );
-    await store.restrictions.create(r);
+    const request = (id: string): Restriction =>
+      requestRestriction(
+        {
+          customerId: body.customerId,
+          category: body.category as Category,
+          summary: body.summary,
+          evidence: body.evidence,
+          authorisedBy: body.authorisedBy,
+          ...(body.warnings ? { warnings: body.warnings } : {}),
+          ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
+        },
+        { id, actor: actor(res), now: deps.now(), ...(authoriser ? { authoriser } : {}) },
+      );
+    // Built (and so validated) before a key is reserved: a refused request leaves its key free for the
+    // corrected one.
+    let r = request(`R${ulid()}`);
+    if (idempotencyKey !== undefined) {
+      const fingerprint = requestFingerprint(body);
+      const earlier = await store.idempotency.reserve('restriction-request', actor(res).id, idempotencyKey, { id: r.id, fingerprint });
+      if (earlier !== undefined) {
+        if (earlier.fingerprint !== fingerprint) {
+          throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
+        }
+        if (await replayRequest(res, earlier.id)) return;
+        // The first attempt reserved the id and stopped before storing the request: store it now, under that id.
+        r = request(earlier.id);
+      }
+    }
+    try {
+      await store.restrictions.create(r);
+    } catch (error) {
+      // A concurrent retry with the same key stored it first: answer as it did.
+      if (idempotencyKey !== undefined && error instanceof ConflictError && (await replayRequest(res, r.id))) return;
+      throw error;
+    }
     await deps.audit(actor(res).id, 'restriction.request', r);
     res.status(201).json({ id: r.id, status: r.status });
   });
+
+  /** Answers a retried request with the restriction its first attempt stored; false when there is none. */
+  async function replayRequest(res: Response, id: string): Promise<boolean> {
+    const stored = await store.restrictions.get(id);
+    if (stored === undefined) return false;
+    res.set('Idempotent-Replayed', 'true').status(201).json({ id: stored.id, status: stored.status });
+    return true;
+  }
 
   router.get('/', requireRole(...CASEWORKERS), async (req, res) => {
     const { status } = parseQuery(statusQuery, req.query);

@@ -16,6 +16,7 @@ import { ContactRepository } from './contact-repository';
 import { CustomerRepository } from './customer-repository';
 import { WriteConfirmer, type WriteConfirmerOptions } from './durability';
 import { GateRepository } from './gate-repository';
+import { IdempotencyKeys } from './idempotency-keys';
 import { ResponseRepository } from './response-repository';
 import { RestrictionRepository } from './restriction-repository';
 import { SnapshotWriter } from './snapshot-writer';
@@ -46,6 +47,8 @@ export interface Store {
   contacts: ContactRepository;
   responses: ResponseRepository;
   audit: AuditLog;
+  /** `Idempotency-Key`s of requests that create records under ids the server chooses. */
+  idempotency: IdempotencyKeys;
   /** Rebuilds gate snapshots; exposed for repair tooling (e.g. after restoring a backup). */
   snapshots: SnapshotWriter;
   /**
@@ -113,6 +116,7 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
     contacts: new ContactRepository(connection, { ...retention, region }),
     responses: new ResponseRepository(connection, retention),
     audit: new AuditLog(connection, audit),
+    idempotency: new IdempotencyKeys(connection),
     snapshots,
     get writes() {
       writes ??= new WriteConfirmer(connection, options.durability);
@@ -155,6 +159,7 @@ export * from './errors';
 export { buildGateSnapshot, toEnforcedRestriction, toStaffRef, staffIdsNamedIn } from './gate-snapshot';
 export { GateRepository, type ContactIdentity, type GateRepositoryOptions, type ResolveOptions } from './gate-repository';
 export { isUnavailable } from './guard';
+export { IDEMPOTENCY_TTL_SECONDS, IdempotencyKeys, requestFingerprint, type IdempotentRequest } from './idempotency-keys';
 export { isWithheldCallerId, normaliseEmail, normalisePhone } from './identity';
 export { parseHostPorts, redisTargetFromSettings, InvalidRedisTargetError, type HostPort, type RedisTarget, type RedisTargetSettings } from './redis-target';
 export { ResponseRepository, type ResponseRepositoryOptions } from './response-repository';

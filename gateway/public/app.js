@@ -11,7 +11,7 @@
  * - Screen-pops come from GET /v1/events read with fetch() (EventSource cannot send the header), with a
  *   watchdog and exponential backoff so a dropped stream comes back by itself.
  */
-/* global document, window, sessionStorage, fetch, AbortController, TextDecoder, URLSearchParams, Blob, URL, setTimeout, clearTimeout */
+/* global document, window, sessionStorage, fetch, AbortController, TextDecoder, URLSearchParams, Blob, URL, setTimeout, clearTimeout, crypto */
 
 'use strict';
 
@@ -357,9 +357,10 @@ class ApiError extends Error {
 }
 
 async function api(path, options = {}) {
-  const { method = 'GET', body, accept = 'application/json' } = options;
+  const { method = 'GET', body, accept = 'application/json', idempotencyKey } = options;
   const headers = { Accept: accept, Authorization: `Bearer ${state.token}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
@@ -384,6 +385,11 @@ async function api(path, options = {}) {
 }
 
 const enc = encodeURIComponent;
+
+/** 128 random bits as hex: an Idempotency-Key (getRandomValues, unlike randomUUID, works outside HTTPS too). */
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 /* ------------------------------------------------------------------------------------------------------
  * Signing in and out.
@@ -1134,6 +1140,7 @@ function viewRequest(customerId) {
   showView('Request a restriction', h('p', {}, 'The policy asks for the behaviour, the evidence, and your manager’s agreement. A tenancy specialist then decides the measures.'), form);
   focusHeading();
 
+  const requestKey = { body: '', key: '' };
   handleForm(
     form,
     summary,
@@ -1167,7 +1174,11 @@ function viewRequest(customerId) {
       return { errors, value };
     },
     async (value) => {
-      const created = await api('/v1/restrictions', { method: 'POST', body: value });
+      // One Idempotency-Key per distinct request: sending the same request again after an error (a lost
+      // answer, a 503) gets the first one's restriction instead of a second request.
+      const sent = JSON.stringify(value);
+      if (sent !== requestKey.body) Object.assign(requestKey, { body: sent, key: randomKey() });
+      const created = await api('/v1/restrictions', { method: 'POST', body: value, idempotencyKey: requestKey.key });
       const done = h(
         'div',
         { class: 'notice notice--success', role: 'status', id: 'request-created' },

@@ -96,7 +96,10 @@ describe('caseworker screens (Chromium)', () => {
     await page.locator('#ev-0-ref').fill('CALL-LOG-2025-11');
     await page.locator('#req-manager').fill('mgr');
     await page.locator('#req-warning-date').fill(localDate(today().minus({ weeks: 3 })));
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/restrictions');
     await page.getByRole('button', { name: 'Send request' }).click();
+    // Sent with an Idempotency-Key, so sending it again after a lost answer cannot raise a second request.
+    expect((await posted).headers()['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
     const created = page.locator('#request-created');
     await created.waitFor();
     const text = (await created.textContent()) ?? '';

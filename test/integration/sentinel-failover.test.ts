@@ -103,7 +103,7 @@ afterAll(async () => {
 interface Observed {
   decisions: Array<{ status: number; body: { outcome?: string; reasons?: string[]; restrictionId?: string } }>;
   customers: Array<{ id: string; name: string; status: number }>;
-  restrictions: Array<{ id?: string; status: number }>;
+  restrictions: Array<{ id?: string; summary: string; status: number }>;
   /** Every non-2xx answer. */
   refusals: Array<{ status: number; body: unknown }>;
   /** Answers counted when the fault was injected, and when it was over. */
@@ -129,11 +129,22 @@ async function trafficThrough(label: string, fault: () => Promise<unknown>): Pro
       const name = `Loop customer ${n}`;
       const put = await request(base).put(`/v1/customers/${id}`).set(auth('tess')).send({ name, phones: [`07700 91${String(n).padStart(4, '0')}`], emails: [], needs: [] });
       seen.customers.push({ id, name, status: put.status });
-      const req = await request(base)
-        .post('/v1/restrictions')
-        .set(auth('sam'))
-        .send({ customerId: 'C1', category: 'other', summary: `Loop ${n}`, evidence: [{ type: 'note', reference: `N${n}` }], authorisedBy: 'mia', noWarningReason: 'Serious threat' });
-      seen.restrictions.push({ id: (req.body as { id?: string }).id, status: req.status });
+      const summary = `Loop ${id}`;
+      const sendRequest = () =>
+        request(base)
+          .post('/v1/restrictions')
+          .set(auth('sam'))
+          .set('Idempotency-Key', `loop-${id}`)
+          .send({ customerId: 'C1', category: 'other', summary, evidence: [{ type: 'note', reference: `N${n}` }], authorisedBy: 'mia', noWarningReason: 'Serious threat' });
+      let req = await sendRequest();
+      // A refused request is sent again by its sender with the same Idempotency-Key, as a real client would:
+      // a refusal does not say it was not stored, and the key keeps a retry from raising a second request.
+      for (let attempt = 0; req.status >= 500 && attempt < 100; attempt++) {
+        seen.refusals.push({ status: req.status, body: req.body as unknown });
+        await sleep(50);
+        req = await sendRequest();
+      }
+      seen.restrictions.push({ id: (req.body as { id?: string }).id, summary, status: req.status });
       seen.total += 3;
       for (const res of [decision, put, req]) if (res.status >= 300) seen.refusals.push({ status: res.status, body: res.body as unknown });
       // A refused write is retried by its sender a moment later, as a real client would.
@@ -207,6 +218,13 @@ async function expectNothingLost(seen: Observed): Promise<number> {
     }
   }
   expect(lostRestrictions).toEqual([]);
+  // Retried with their Idempotency-Key, no request was stored twice, however its first attempts ended.
+  const stored = (await gateway.store.restrictions.listByCustomer('C1')).filter((r) => r.summary.startsWith('Loop '));
+  const copies = new Map<string, number>();
+  for (const r of stored) copies.set(r.summary, (copies.get(r.summary) ?? 0) + 1);
+  const twice = [...copies].filter(([, count]) => count > 1).map(([summary]) => summary);
+  expect(twice).toEqual([]);
+  for (const r of seen.restrictions.filter((x) => x.status === 201)) expect(stored.find((x) => x.summary === r.summary)?.id).toBe(r.id);
 
   // The same restriction decides calls again.
   const outside = await request(base).post('/v1/decisions').set(auth('agent')).send({ channel: 'voice', from: '+447700900123', at: OUTSIDE }).expect(200);
