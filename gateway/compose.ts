@@ -85,7 +85,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     durability: {
       onResult: recordWriteConfirmation,
       onUnreplicated: () => {
-        logger.warn('accepting staff changes that no replica confirms: the Redis primary has had no replica for a while');
+        logger.warn('accepting writes that no replica confirms: the Redis primary has had no replica for a while');
       },
     },
   });

@@ -116,6 +116,24 @@ function refusal(why: string): StoreUnavailableError {
   return new StoreUnavailableError(new Error(`Write not confirmed: ${why}`));
 }
 
+/** The confirmer each connection's writers share ({@link sharedWriteConfirmer}). */
+const shared = new WeakMap<RedisConnection, WriteConfirmer>();
+
+/**
+ * The process's one confirmer for writes over `connection`, made on first use. On Sentinel a confirmer
+ * opens a fence connection of its own and polls the primary every second, so every part of a process that
+ * writes over the same connection (the staff API, the email ingest, an SMTP role beside a gateway) shares
+ * one instead of each running its own. The first caller's options apply; a closed one is made anew.
+ */
+export function sharedWriteConfirmer(connection: RedisConnection, options: WriteConfirmerOptions = {}): WriteConfirmer {
+  let confirmer = shared.get(connection);
+  if (confirmer === undefined) {
+    confirmer = new WriteConfirmer(connection, options);
+    shared.set(connection, confirmer);
+  }
+  return confirmer;
+}
+
 /** Confirms writes made over one connection (see the module notes). */
 export class WriteConfirmer {
   private readonly timeoutMs: number;
@@ -165,6 +183,7 @@ export class WriteConfirmer {
 
   /** Stops the poller and closes the fence connection (also done when the confirmed connection ends). */
   async close(): Promise<void> {
+    if (shared.get(this.connection) === this) shared.delete(this.connection);
     clearInterval(this.poller);
     if (this.fence !== undefined) await closeConnection(this.fence);
   }

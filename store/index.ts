@@ -14,7 +14,7 @@ import { AuditLog } from './audit-log';
 import type { RedisConnection } from './connections';
 import { ContactRepository } from './contact-repository';
 import { CustomerRepository } from './customer-repository';
-import { WriteConfirmer, type WriteConfirmerOptions } from './durability';
+import { sharedWriteConfirmer, type WriteConfirmer, type WriteConfirmerOptions } from './durability';
 import { GateRepository } from './gate-repository';
 import { IdempotencyKeys } from './idempotency-keys';
 import { ResponseRepository } from './response-repository';
@@ -119,7 +119,7 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
     idempotency: new IdempotencyKeys(connection),
     snapshots,
     get writes() {
-      writes ??= new WriteConfirmer(connection, options.durability);
+      writes ??= sharedWriteConfirmer(connection, options.durability);
       return writes;
     },
     async ping() {
@@ -154,7 +154,7 @@ export {
 } from './connections';
 export { ContactRepository, type ContactRepositoryOptions, DEFAULT_TEXT_RETENTION_DAYS } from './contact-repository';
 export { CustomerRepository, normaliseCustomer, type CustomerRepositoryOptions } from './customer-repository';
-export { WriteConfirmer, type WriteConfirmerOptions, type WriteFence } from './durability';
+export { sharedWriteConfirmer, WriteConfirmer, type WriteConfirmerOptions, type WriteFence } from './durability';
 export * from './errors';
 export { buildGateSnapshot, toEnforcedRestriction, toStaffRef, staffIdsNamedIn } from './gate-snapshot';
 export { GateRepository, type ContactIdentity, type GateRepositoryOptions, type ResolveOptions } from './gate-repository';

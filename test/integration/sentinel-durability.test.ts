@@ -13,7 +13,8 @@ import { createLogger } from '../../config/logger';
 import { confirmWritesBeforeAnswering } from '../../gateway/durable-writes';
 import { errorHandler } from '../../gateway/errors';
 import { closeConnection, createStoreConnection, waitUntilReady, type RedisConnection } from '../../store/connections';
-import { FENCE_KEY, WriteConfirmer } from '../../store/durability';
+import { FENCE_KEY, sharedWriteConfirmer, WriteConfirmer } from '../../store/durability';
+import { createStore } from '../../store';
 import { StoreUnavailableError } from '../../store/errors';
 import { redisTargetFromSettings, type RedisTarget } from '../../store/redis-target';
 import { createEmailIngestion, type EmailIngestion } from '../../workers/email-ingestion';
@@ -161,6 +162,33 @@ describe('with a healthy replica', () => {
     await (await ingestion.queue.getJob(message.messageKey))?.remove();
     await ingestion.raw.ingest(message);
     expect(await ingestion.queue.getJob(message.messageKey)).toBeUndefined();
+  });
+
+  it('gives the store and the email ingest on one connection one confirmer: no second fence connection', async () => {
+    const primary = new Redis(sentinel.masterPort(), '127.0.0.1', { maxRetriesPerRequest: 0 });
+    const fences = async (): Promise<number> => ((await primary.client('LIST')) as string).split('\n').filter((line) => / name=\S*-durability-test-fence /.test(line)).length;
+    /** The count once connections still on their way have arrived (none more for 300 ms). */
+    const settled = async (): Promise<number> => {
+      for (let last = -1; ; ) {
+        const now = await fences();
+        if (now === last) return now;
+        last = now;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    };
+    try {
+      // The ingest's confirmer (made in beforeAll) has run a round, so its fence connection is up.
+      await sharedWriteConfirmer(connection).begin().confirm();
+      const before = await settled();
+      expect(before).toBeGreaterThanOrEqual(1);
+      const store = createStore(connection);
+      expect(store.writes).toBe(sharedWriteConfirmer(connection));
+      // A confirmer of its own would open its fence connection for this round.
+      await store.writes.begin().confirm();
+      expect(await settled()).toBe(before);
+    } finally {
+      await primary.quit();
+    }
   });
 
   it('ingests a message and its job once the replica has both', async () => {
