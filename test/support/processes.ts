@@ -24,6 +24,7 @@ import { SMTPServer } from 'smtp-server';
 import { normaliseMessageId, readHeaderBlock } from '../../channels/email/message-key';
 import { QUEUE_PREFIX } from '../../workers/queue-prefix';
 import { freePort } from './redis-server';
+import { reapOnExit } from './reap';
 
 /** The repository root. */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -229,7 +230,7 @@ export async function spawnGatekeeper(options: SpawnOptions): Promise<Gatekeeper
     dataDirs.push(dataDir);
   }
   const env: Record<string, string> = { ...baseEnvironment(), ...options.env, PORT: String(port), SMTP_PORT: String(smtpPort), DATA_DIR: dataDir };
-  const child: ChildProcess = spawn(process.execPath, [ENTRY_POINT, '--role', options.roles], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = reapOnExit(spawn(process.execPath, [ENTRY_POINT, '--role', options.roles], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
   const pid = child.pid;
   const lines: string[] = [];

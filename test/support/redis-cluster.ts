@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { reapOnExit } from './reap';
 
 const run = promisify(execFile);
 
@@ -124,7 +125,7 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       const port = await freeClusterPort(taken);
       taken.add(port).add(port + CLUSTER_BUS_OFFSET);
       ports.push(port);
-      const child = spawn(
+      const child = reapOnExit(spawn(
         'redis-server',
         [
           '--port', String(port),
@@ -138,7 +139,7 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
           '--maxmemory-policy', 'noeviction',
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      ));
       children.push(child);
       await waitForReady(child, port);
     }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './redis-server';
+import { reapOnExit } from './reap';
 
 /** The primary name Sentinel monitors (`REDIS_SENTINEL_NAME`). */
 export const SENTINEL_MASTER_NAME = 'gk-primary';
@@ -136,7 +137,7 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
   try {
     let master = await freePort();
     const startServer = async (port: number, extra: string[] = []): Promise<void> => {
-      const child = spawn('redis-server', redisArgs(port, dir, extra), { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = reapOnExit(spawn('redis-server', redisArgs(port, dir, extra), { stdio: ['ignore', 'pipe', 'ignore'] }));
       children.set(port, child);
       await waitForLog(child, 'Ready to accept connections', `redis-server :${port}`);
     };
@@ -161,7 +162,7 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
         '',
       ].join('\n'),
     );
-    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    sentinel = reapOnExit(spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     await waitForLog(sentinel, 'Sentinel ID is', 'redis-sentinel');
     await until('Sentinel to know the primary and its replica', () =>
       ask(sentinelPort, async (s) => {

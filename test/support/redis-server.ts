@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapOnExit } from './reap';
 
 export interface TestRedis {
   port: number;
@@ -60,10 +61,12 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction', ...extraArgs],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    child = reapOnExit(
+      spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction', ...extraArgs],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
     );
     await waitForReady(child);
   };
