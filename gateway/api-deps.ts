@@ -5,6 +5,7 @@
 import type { Restriction, Staff } from '../rules/types';
 import type { DecisionSettings } from '../rules/types';
 import type { Store } from '../store';
+import type { WriteConfirmer } from '../store/durability';
 
 /** Settings the staff API reads from config/. */
 export interface ApiConfig {
@@ -19,8 +20,13 @@ export interface ApiDeps {
   now: () => Date;
   /** Everyone on record, for validating named staff (small: a contact centre's staff list). */
   staffDirectory: () => Promise<Map<string, Staff>>;
-  /** Appends to the audit stream. */
-  audit: (actorId: string, action: string, record: { id: string; customerId?: string }, details?: Record<string, string>) => Promise<void>;
+  /**
+   * Appends to the audit stream; with `onceKey`, only if nothing was appended under that key before (a
+   * retried request that its first attempt may or may not have audited).
+   */
+  audit: (actorId: string, action: string, record: { id: string; customerId?: string }, details?: Record<string, string>, onceKey?: string) => Promise<void>;
   /** Called after every saved lifecycle transition (notifications, reminders). */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
+  /** The confirmer of the connection `onTransition` queues its jobs over, so a 2xx waits for those too. */
+  queueWrites?: WriteConfirmer;
 }

@@ -21,6 +21,7 @@ import {
   type RedisConnection,
 } from '../store/connections';
 import { createStore, type Store } from '../store';
+import { warnUnreplicated, type WriteConfirmer } from '../store/durability';
 import type { RedisTarget } from '../store/redis-target';
 import type { ApiDeps } from './api-deps';
 import { createApp, type MountKit } from './app';
@@ -51,6 +52,8 @@ export interface GatewayOptions {
   now?: () => Date;
   /** Called after each saved lifecycle transition: bin/ passes the hook that queues the customer's letter. */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
+  /** The confirmer of the connection `onTransition` queues over (store/durability.ts `sharedWriteConfirmer`). */
+  queueWrites?: WriteConfirmer;
   /** The queues shown on the admin dashboard at /admin/queues (the workers' queues, opened by bin/). */
   dashboardQueues?: Parameters<typeof mountQueuesDashboard>[1]['queues'];
   /** Server-sent events heartbeat; default 15 s. */
@@ -84,9 +87,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     lookup,
     durability: {
       onResult: recordWriteConfirmation,
-      onUnreplicated: () => {
-        logger.warn('accepting writes that no replica confirms: the Redis primary has had no replica for a while');
-      },
+      onUnreplicated: warnUnreplicated(logger),
     },
   });
   const now = options.now ?? (() => new Date());
@@ -98,17 +99,20 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     settings,
     now,
     staffDirectory: async () => new Map((await store.staff.list()).map((s: Staff) => [s.id, s])),
-    audit: async (actorId, action, record, details) => {
-      await store.audit.append({
+    audit: async (actorId, action, record, details, onceKey) => {
+      const entry = {
         actor: actorId,
         action,
         entity: action.split('.')[0] ?? 'record',
         entityId: record.id,
         at: now().toISOString(),
         ...(details ? { details } : {}),
-      });
+      };
+      if (onceKey === undefined) await store.audit.append(entry);
+      else await store.audit.appendOnce(onceKey, entry);
     },
     ...(options.onTransition ? { onTransition: options.onTransition } : {}),
+    ...(options.queueWrites ? { queueWrites: options.queueWrites } : {}),
   };
 
   // Evidence of calls is written after Twilio has its answer; shutdown waits for it (endStreams/close).

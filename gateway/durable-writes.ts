@@ -20,15 +20,19 @@ type EndFn = (this: Response, ...args: unknown[]) => Response;
 
 /**
  * Middleware confirming a request's writes before its 2xx answer is sent (see the module notes).
- * @param writes the store's confirmer (`store.writes`)
+ * @param writes the confirmer of each connection the routes write over: the store's (`store.writes`) and,
+ *   where a route also queues a job, the queue connection's (its writes may reach a different primary in a
+ *   switchover).
  */
-export function confirmWritesBeforeAnswering(writes: WriteConfirmer): RequestHandler {
+export function confirmWritesBeforeAnswering(writes: WriteConfirmer | readonly WriteConfirmer[]): RequestHandler {
+  const checked = (Array.isArray(writes) ? writes : [writes]).filter((w: WriteConfirmer) => w.checks);
   return (req, res, next) => {
-    if (!writes.checks || READS.has(req.method)) {
+    if (checked.length === 0 || READS.has(req.method)) {
       next();
       return;
     }
-    const fence = writes.begin();
+    const fences = checked.map((w) => w.begin());
+    const fence = { confirm: () => Promise.all(fences.map((f) => f.confirm())) };
     // Typed loosely on purpose: the overloads of ServerResponse.end cannot be forwarded through one signature.
     const end = res.end as unknown as EndFn;
     let held = false;

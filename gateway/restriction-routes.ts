@@ -21,9 +21,9 @@ import {
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
-import { BadRequest, Forbidden, NotFound, Unprocessable } from './errors';
+import { Forbidden, NotFound, Unprocessable } from './errors';
+import { idFromIdempotencyKey, idempotencyKeyOf } from './idempotency';
 import { ConflictError } from '../store/errors';
-import { requestFingerprint } from '../store/idempotency-keys';
 import type { ApiDeps } from './api-deps';
 import {
   appealBody,
@@ -38,20 +38,10 @@ import {
 } from './schemas';
 import { parseBody, parseQuery } from './validate';
 
-/** `Idempotency-Key` values: what clients use (UUIDs, ULIDs, their own references), nothing that could reshape a key. */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * The request's `Idempotency-Key`, if it sent one.
- * @throws BadRequest `invalid-idempotency-key` when it is empty, too long or holds other characters.
- */
-function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new BadRequest('invalid-idempotency-key', 'Idempotency-Key must be 1–128 letters, digits or . _ : -');
-  }
-  return key;
+/** What a restriction request asked for and who asked: equal for two attempts of the same request. */
+function requestOf(r: Restriction): string {
+  const { customerId, category, summary, evidence, authorisedBy, warnings, noWarningReason, requestedBy } = r;
+  return JSON.stringify({ customerId, category, summary, evidence, authorisedBy, warnings, noWarningReason, requestedBy });
 }
 
 const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager'];
@@ -113,52 +103,40 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     const customer = await store.customers.get(body.customerId);
     if (!customer) throw new NotFound('customer-not-found', `No customer ${body.customerId}`);
     const authoriser = body.authorisedBy ? await store.staff.get(body.authorisedBy) : undefined;
-    const request = (id: string): Restriction =>
-      requestRestriction(
-        {
-          customerId: body.customerId,
-          category: body.category as Category,
-          summary: body.summary,
-          evidence: body.evidence,
-          authorisedBy: body.authorisedBy,
-          ...(body.warnings ? { warnings: body.warnings } : {}),
-          ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
-        },
-        { id, actor: actor(res), now: deps.now(), ...(authoriser ? { authoriser } : {}) },
-      );
-    // Built (and so validated) before a key is reserved: a refused request leaves its key free for the
-    // corrected one.
-    let r = request(`R${ulid()}`);
-    if (idempotencyKey !== undefined) {
-      const fingerprint = requestFingerprint(body);
-      const earlier = await store.idempotency.reserve('restriction-request', actor(res).id, idempotencyKey, { id: r.id, fingerprint });
-      if (earlier !== undefined) {
-        if (earlier.fingerprint !== fingerprint) {
-          throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
-        }
-        if (await replayRequest(res, earlier.id)) return;
-        // The first attempt reserved the id and stopped before storing the request: store it now, under that id.
-        r = request(earlier.id);
-      }
-    }
+    const staff = actor(res);
+    // With an Idempotency-Key, every attempt of the request has the same id (gateway/idempotency.ts).
+    const id = idempotencyKey === undefined ? `R${ulid()}` : idFromIdempotencyKey('R', staff.id, idempotencyKey);
+    const r = requestRestriction(
+      {
+        customerId: body.customerId,
+        category: body.category as Category,
+        summary: body.summary,
+        evidence: body.evidence,
+        authorisedBy: body.authorisedBy,
+        ...(body.warnings ? { warnings: body.warnings } : {}),
+        ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
+      },
+      { id, actor: staff, now: deps.now(), ...(authoriser ? { authoriser } : {}) },
+    );
+    let stored = r;
     try {
+      // Retry-safe: an attempt that stopped half-way is completed (its indexes written), a whole copy refused.
       await store.restrictions.create(r);
     } catch (error) {
-      // A concurrent retry with the same key stored it first: answer as it did.
-      if (idempotencyKey !== undefined && error instanceof ConflictError && (await replayRequest(res, r.id))) return;
-      throw error;
+      if (idempotencyKey === undefined || !(error instanceof ConflictError)) throw error;
+      // An earlier attempt with this key stored it (or is storing it right now, racing this one).
+      const earlier = await store.restrictions.get(id);
+      if (earlier === undefined) throw error;
+      if (requestOf(earlier) !== requestOf(r)) {
+        throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
+      }
+      stored = earlier;
+      res.set('Idempotent-Replayed', 'true');
     }
-    await deps.audit(actor(res).id, 'restriction.request', r);
-    res.status(201).json({ id: r.id, status: r.status });
+    // Once per restriction, also when a retry finds it stored: the attempt that stored it may have stopped first.
+    await deps.audit(staff.id, 'restriction.request', stored, undefined, `restriction.request:${stored.id}`);
+    res.status(201).json({ id: stored.id, status: stored.status });
   });
-
-  /** Answers a retried request with the restriction its first attempt stored; false when there is none. */
-  async function replayRequest(res: Response, id: string): Promise<boolean> {
-    const stored = await store.restrictions.get(id);
-    if (stored === undefined) return false;
-    res.set('Idempotent-Replayed', 'true').status(201).json({ id: stored.id, status: stored.status });
-    return true;
-  }
 
   router.get('/', requireRole(...CASEWORKERS), async (req, res) => {
     const { status } = parseQuery(statusQuery, req.query);

@@ -116,6 +116,16 @@ function refusal(why: string): StoreUnavailableError {
   return new StoreUnavailableError(new Error(`Write not confirmed: ${why}`));
 }
 
+/**
+ * The `onUnreplicated` report of the gateway's confirmers: one warning, the same whichever part of the
+ * process wrote (staff API, email ingest, a queued letter).
+ */
+export function warnUnreplicated(logger: { warn(message: string): unknown }): () => void {
+  return () => {
+    logger.warn('accepting writes that no replica confirms: the Redis primary has had no replica for a while');
+  };
+}
+
 /** The confirmer each connection's writers share ({@link sharedWriteConfirmer}). */
 const shared = new WeakMap<RedisConnection, WriteConfirmer>();
 
@@ -178,7 +188,10 @@ export class WriteConfirmer {
     const counter = this.counter;
     if (counter === undefined) return NO_CHECK;
     const startedAt = counter.count;
-    return { confirm: () => this.confirm(counter, startedAt) };
+    // A connection not up yet (a producer connection still connecting at start-up) may connect once during
+    // the unit: everything written then went to the server it is connected to at the end.
+    const readiesAllowed = this.connection.status === 'ready' ? 0 : 1;
+    return { confirm: () => this.confirm(counter, startedAt, readiesAllowed) };
   }
 
   /** Stops the poller and closes the fence connection (also done when the confirmed connection ends). */
@@ -192,12 +205,14 @@ export class WriteConfirmer {
    * Any failure to show durability is a refusal the sender retries, whatever its cause (an outage, or a
    * server demoted between two commands answering WAIT with an error): never an acknowledgement.
    */
-  private async confirm(counter: { count: number }, startedAt: number): Promise<void> {
+  private async confirm(counter: { count: number }, startedAt: number, readiesAllowed: number): Promise<void> {
+    // Not up when the unit began and not up since: nothing of the unit can have been written over it.
+    if (readiesAllowed > 0 && counter.count === startedAt && this.connection.status !== 'ready') return;
     let result: ConfirmationResult = 'refused';
     try {
       const info = await this.connection.info('replication');
       // After the read: a reconnect between the writes and here would have sent them to different servers.
-      if (counter.count !== startedAt) throw refusal('the connection moved to another server');
+      if (counter.count - startedAt > readiesAllowed) throw refusal('the connection moved to another server');
       const writtenTo = parseReplicationInfo(info);
       if (writtenTo.role !== 'master') throw refusal(`the server is a ${writtenTo.role}`);
       const replicated = await new Promise<boolean>((resolve, reject) => {

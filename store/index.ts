@@ -16,7 +16,6 @@ import { ContactRepository } from './contact-repository';
 import { CustomerRepository } from './customer-repository';
 import { sharedWriteConfirmer, type WriteConfirmer, type WriteConfirmerOptions } from './durability';
 import { GateRepository } from './gate-repository';
-import { IdempotencyKeys } from './idempotency-keys';
 import { ResponseRepository } from './response-repository';
 import { RestrictionRepository } from './restriction-repository';
 import { SnapshotWriter } from './snapshot-writer';
@@ -47,8 +46,6 @@ export interface Store {
   contacts: ContactRepository;
   responses: ResponseRepository;
   audit: AuditLog;
-  /** `Idempotency-Key`s of requests that create records under ids the server chooses. */
-  idempotency: IdempotencyKeys;
   /** Rebuilds gate snapshots; exposed for repair tooling (e.g. after restoring a backup). */
   snapshots: SnapshotWriter;
   /**
@@ -116,7 +113,6 @@ export function createStore(connection: RedisConnection, options: StoreOptions =
     contacts: new ContactRepository(connection, { ...retention, region }),
     responses: new ResponseRepository(connection, retention),
     audit: new AuditLog(connection, audit),
-    idempotency: new IdempotencyKeys(connection),
     snapshots,
     get writes() {
       writes ??= sharedWriteConfirmer(connection, options.durability);
@@ -159,7 +155,6 @@ export * from './errors';
 export { buildGateSnapshot, toEnforcedRestriction, toStaffRef, staffIdsNamedIn } from './gate-snapshot';
 export { GateRepository, type ContactIdentity, type GateRepositoryOptions, type ResolveOptions } from './gate-repository';
 export { isUnavailable } from './guard';
-export { IDEMPOTENCY_TTL_SECONDS, IdempotencyKeys, requestFingerprint, type IdempotentRequest } from './idempotency-keys';
 export { isWithheldCallerId, normaliseEmail, normalisePhone } from './identity';
 export { parseHostPorts, redisTargetFromSettings, InvalidRedisTargetError, type HostPort, type RedisTarget, type RedisTargetSettings } from './redis-target';
 export { ResponseRepository, type ResponseRepositoryOptions } from './response-repository';

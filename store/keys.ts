@@ -38,7 +38,6 @@
  * | `gk:token-id:<tokenId>` | string | sha256hex, so a token can be revoked by id |
  * | `gk:{audit}:stream` | stream | the audit log |
  * | `gk:{audit}:once:<key>` | string | idempotency guard of `appendOnce`, with a TTL |
- * | `gk:idem:<scope>:<staffId>:<key>` | string | `{ id, fingerprint }` an `Idempotency-Key` was first used for (24 h) |
  *
  *
  * Keys owned by other modules, each documented where it is built (listed here so this table is the map):
@@ -151,8 +150,4 @@ export const globalKeys = {
   tokenId: (tokenId: string): string => `${PREFIX}token-id:${tokenId}`,
   auditStream: `${PREFIX}{audit}:stream`,
   auditOnce: (key: string): string => `${PREFIX}{audit}:once:${key}`,
-  idempotency: (scope: string, staffId: string, key: string): string => {
-    assertSafeId(staffId, 'staff');
-    return `${PREFIX}idem:${scope}:${staffId}:${key}`;
-  },
 } as const;

@@ -8,7 +8,7 @@ import { startSmtpListener, type SmtpListener } from '../channels/email/smtp-lis
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
-import { sharedWriteConfirmer, type ConfirmationResult } from '../store/durability';
+import { sharedWriteConfirmer, warnUnreplicated, type ConfirmationResult } from '../store/durability';
 import { RawMessageStore } from '../store/raw-messages';
 import type { RedisTarget } from '../store/redis-target';
 import { createProcessMessageQueue, type ProcessMessageJobData } from './process-message-queue';
@@ -40,9 +40,7 @@ export function createEmailIngestion(options: {
   const queue = createProcessMessageQueue(queueConnection, (err) => options.logger.debug('ingest queue connection error', { err: err.message }));
   // A message is acknowledged only once a replica has it (Sentinel; store/durability.ts), on both connections
   // its writes take: the bytes on the store connection, the job on the queue's.
-  const onUnreplicated = (): void => {
-    options.logger.warn('accepting writes that no replica confirms: the Redis primary has had no replica for a while');
-  };
+  const onUnreplicated = warnUnreplicated(options.logger);
   // The store connection's confirmer is the one the gateway's staff API uses too (one fence connection each).
   const confirmers = [options.redis, queueConnection].map((connection) =>
     sharedWriteConfirmer(connection, { onUnreplicated, ...(options.onConfirmation ? { onResult: options.onConfirmation } : {}) }),

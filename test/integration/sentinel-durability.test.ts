@@ -305,6 +305,60 @@ describe('when the connection reconnects between the writes and the confirmation
     // A fence begun after the reconnect is confirmed as usual.
     await confirmer.begin().confirm();
   });
+
+  it('asks nothing of a connection that was not up when the unit began: it connected once at most', async () => {
+    // A producer connection still connecting at start-up, while a staff change is answered.
+    const late = createStoreConnection(target, { name: 'durability-late' });
+    try {
+      const confirmer = new WriteConfirmer(late);
+      expect(late.status).not.toBe('ready');
+      // Not up since either: nothing was written over it, so there is nothing to confirm (and no refusal).
+      await confirmer.begin().confirm();
+      // Up during the unit, and written over: confirmed on the server it connected to.
+      const fence = confirmer.begin();
+      await waitUntilReady(late);
+      await late.set('test:late', 'written');
+      await fence.confirm();
+      expect(await onReplica('test:late')).toBe('written');
+      // Up at the start, then a reconnect: refused as before.
+      const moved = confirmer.begin();
+      late.disconnect(true);
+      await new Promise((resolve) => late.once('ready', resolve));
+      await expect(moved.confirm()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await confirmer.close();
+    } finally {
+      await closeConnection(late);
+    }
+  });
+
+  it('refuses a route\'s answer when any connection it wrote over moved (the queue\'s, with the store\'s fine)', async () => {
+    // As a lifecycle step is answered: the store's writes, and its letter queued over the queue connection.
+    const queueConnection = createStoreConnection(target, { name: 'durability-queue' });
+    await waitUntilReady(queueConnection);
+    const app = express();
+    app.use(confirmWritesBeforeAnswering([new WriteConfirmer(connection), new WriteConfirmer(queueConnection)]));
+    app.post('/step', async (_req, res) => {
+      await connection.set('test:step', 'saved');
+      await queueConnection.set('test:step-letter', 'queued');
+      // The queue connection reconnects before the answer: its write may have gone to another primary.
+      queueConnection.disconnect(true);
+      await new Promise((resolve) => queueConnection.once('ready', resolve));
+      res.status(200).json({ ok: true });
+    });
+    app.post('/calm', async (_req, res) => {
+      await queueConnection.set('test:calm-letter', 'queued');
+      res.status(200).json({ ok: true });
+    });
+    app.use(errorHandler(createLogger('silent')));
+    try {
+      const refused = await request(app).post('/step').expect(503);
+      expect(refused.body).toEqual({ error: { code: 'store-unavailable', message: expect.any(String) } });
+      await request(app).post('/calm').expect(200, { ok: true });
+      expect(await onReplica('test:calm-letter')).toBe('queued');
+    } finally {
+      await closeConnection(queueConnection);
+    }
+  });
 });
 
 describe('on a single server', () => {

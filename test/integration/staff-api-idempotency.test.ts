@@ -2,10 +2,11 @@
  * `Idempotency-Key` on `POST /v1/restrictions`, the one create whose id the server chooses: a client that
  * lost its answer (a timeout, or a 503 because the replicas had not confirmed) retries with the same key
  * and gets the first request's restriction, never a second one — including when the first attempt
- * stopped after reserving the key, and when the retries race each other.
+ * stopped half-way, and when the retries race each other.
  */
 import request from 'supertest';
 
+import { idFromIdempotencyKey } from '../../gateway/idempotency';
 import { startGateway, type GatewayHarness } from '../support/gateway-harness';
 
 let h: GatewayHarness;
@@ -100,18 +101,32 @@ it('leaves the key free when the request is refused, so the corrected request ca
   expect(corrected.headers['idempotent-replayed']).toBeUndefined();
 });
 
-it('stores the request under the reserved id when the first attempt stopped after reserving it', async () => {
-  // What an attempt that died between reserving the key and storing the request leaves behind: a
-  // reservation of this body (its fingerprint read from a real one) for an id nothing was stored under.
-  const probe = (await post('sam', body('C6'), 'probe-key').expect(201)).body as { id: string };
-  const reserved = JSON.parse((await h.connection.get('gk:idem:restriction-request:sam:probe-key')) ?? '{}') as { id: string; fingerprint: string };
-  expect(reserved.id).toBe(probe.id);
-  await h.gateway.store.idempotency.reserve('restriction-request', 'sam', 'key-0006', { id: 'R01RESERVEDBYASTOPPEDATTEMPT', fingerprint: reserved.fingerprint });
+it('completes a first attempt that stopped half-way: indexes claimed but no record stored', async () => {
+  const id = idFromIdempotencyKey('R', 'sam', 'key-0006');
+  // What an attempt that died after claiming the owner index leaves behind.
+  await h.connection.hset('gk:restriction-owner', id, 'C6');
   const retry = await post('sam', body('C6'), 'key-0006');
   expect(retry.status).toBe(201);
-  expect(retry.body).toEqual({ id: 'R01RESERVEDBYASTOPPEDATTEMPT', status: 'requested' });
-  expect((await requestsOf('C6')).sort()).toEqual([probe.id, 'R01RESERVEDBYASTOPPEDATTEMPT'].sort());
-  expect(await auditedRequests('R01RESERVEDBYASTOPPEDATTEMPT')).toBe(1);
+  expect(retry.body).toEqual({ id, status: 'requested' });
+  expect(await requestsOf('C6')).toEqual([id]);
+  expect(await auditedRequests(id)).toBe(1);
+});
+
+it('audits a request its first attempt stored but did not audit, once', async () => {
+  const id = idFromIdempotencyKey('R', 'sam', 'key-0007');
+  // The first attempt stored the request and stopped before its audit record (or the record was lost).
+  const first = await post('sam', body('C6', 'Stored, not audited'), 'key-0007').expect(201);
+  expect(first.body.id).toBe(id);
+  const records = await h.gateway.store.audit.latest(1000);
+  const audit = records.find((r) => r.action === 'restriction.request' && r.entityId === id);
+  await h.connection.xdel('gk:{audit}:stream', audit!.id);
+  await h.connection.del(`gk:{audit}:once:restriction.request:${id}`);
+  expect(await auditedRequests(id)).toBe(0);
+  const retry = await post('sam', body('C6', 'Stored, not audited'), 'key-0007').expect(201);
+  expect(retry.headers['idempotent-replayed']).toBe('true');
+  expect(await auditedRequests(id)).toBe(1);
+  await post('sam', body('C6', 'Stored, not audited'), 'key-0007').expect(201);
+  expect(await auditedRequests(id)).toBe(1);
 });
 
 it('answers racing retries with one restriction', async () => {
