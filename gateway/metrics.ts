@@ -71,10 +71,13 @@ export function recordEvidenceThreadExit(): void {
   voiceEvidenceThreadExitsTotal.inc();
 }
 
-/** Confirmations that writes reached the replicas before they were acknowledged (Sentinel; store/durability.ts). */
+/**
+ * Confirmations that writes reached the replicas before they were acknowledged (Sentinel; store/durability.ts),
+ * one per connection a request wrote over (a lifecycle step or an ingested message counts two: store and queue).
+ */
 export const writeConfirmationsTotal = new Counter({
   name: 'gatekeeper_write_confirmations_total',
-  help: 'Writes confirmed on the replicas before being acknowledged (Sentinel only), by result: confirmed, unreplicated (accepted on a primary without replicas) or refused (answered 503/451 for a retry).',
+  help: 'Write confirmations on the replicas before an acknowledgement (Sentinel only; one per connection written over), by result: confirmed, unreplicated (accepted on a primary without replicas) or refused (answered 503/451 for a retry).',
   labelNames: ['result'] as const,
   registers: [registry],
 });

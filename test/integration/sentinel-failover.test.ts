@@ -264,7 +264,7 @@ describe('the gateway on Sentinel', () => {
     expect(counted('confirmed')).toBeGreaterThan(0);
     expect(counted('confirmed') + counted('unreplicated')).toBeGreaterThanOrEqual(acknowledged);
     console.log(
-      `planned switchover: ${acknowledged} acknowledged writes, none lost (confirmed ${counted('confirmed')}, accepted before the new primary had a replica ${counted('unreplicated')}); ${seen.refusals.length} answers refused for a retry, ${counted('refused')} as unconfirmed`,
+      `planned switchover: ${acknowledged} acknowledged writes, none lost; ${seen.refusals.length} answers refused for a retry; confirmations per connection written over: confirmed ${counted('confirmed')}, accepted before the new primary had a replica ${counted('unreplicated')}, refused ${counted('refused')}`,
     );
   }, 90_000);
 
