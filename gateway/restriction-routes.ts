@@ -21,7 +21,7 @@ import {
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
-import { Forbidden, NotFound, Unprocessable } from './errors';
+import { Forbidden, NotFound, ServiceUnavailable, Unprocessable } from './errors';
 import { idFromIdempotencyKey, idempotencyKeyOf } from './idempotency';
 import { ConflictError } from '../store/errors';
 import type { ApiDeps } from './api-deps';
@@ -126,7 +126,15 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
       if (idempotencyKey === undefined || !(error instanceof ConflictError)) throw error;
       // An earlier attempt with this key stored it (or is storing it right now, racing this one).
       const earlier = await store.restrictions.get(id);
-      if (earlier === undefined) throw error;
+      if (earlier === undefined) {
+        // Claimed for another customer by an attempt that never stored it: this key was used for another request.
+        const owner = await store.restrictions.ownerOf(id);
+        if (owner !== undefined && owner !== r.customerId) {
+          throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
+        }
+        // Stored, yet not readable a moment later: a failover between the two reads. The client retries.
+        throw new ServiceUnavailable('store-unavailable', 'The restriction store is unavailable; try again shortly', 5);
+      }
       if (requestOf(earlier) !== requestOf(r)) {
         throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
       }

@@ -9,7 +9,7 @@
  */
 import { RESTRICTION_STATUSES, type Restriction, type RestrictionStatus } from '../rules/types';
 import type { RedisConnection } from './connections';
-import { ConflictError, InvalidValueError, NotFoundError } from './errors';
+import { ConflictError, InvalidValueError, NotFoundError, StoreUnavailableError } from './errors';
 import { guard, parseOptional, parseRecord } from './guard';
 import { assertSafeId, customerKeys, globalKeys, isSafeId } from './keys';
 import { defineScripts } from './scripts';
@@ -40,6 +40,12 @@ export class RestrictionRepository {
     });
   }
 
+  /** The customer a restriction id is claimed for (the owner index), or `undefined`. */
+  async ownerOf(id: string): Promise<string | undefined> {
+    if (!isSafeId(id)) return undefined;
+    return guard(async () => (await this.redis.hget(globalKeys.restrictionOwner, id)) ?? undefined);
+  }
+
   /**
    * Stores a new restriction.
    * @throws ConflictError `already-exists` when the id is taken (by this or another customer).
@@ -51,8 +57,12 @@ export class RestrictionRepository {
       // The owner index is claimed first. A create that crashed after claiming it can be retried: the
       // claim is ours already, and the script below still refuses a second copy.
       const claimed = await this.redis.hsetnx(globalKeys.restrictionOwner, restriction.id, restriction.customerId);
-      if (claimed === 0 && (await this.redis.hget(globalKeys.restrictionOwner, restriction.id)) !== restriction.customerId) {
-        throw new ConflictError('already-exists', 'A restriction with that id exists');
+      if (claimed === 0) {
+        const owner = await this.redis.hget(globalKeys.restrictionOwner, restriction.id);
+        // Taken one command ago and gone now: nothing removes an owner, so the connection moved to another
+        // primary in between (a failover). Refused for a retry, never answered as a conflict.
+        if (owner === null) throw new StoreUnavailableError(new Error('the restriction owner index changed during the create'));
+        if (owner !== restriction.customerId) throw new ConflictError('already-exists', 'A restriction with that id exists');
       }
       await this.redis.sadd(globalKeys.restrictionsByStatus(restriction.status), restriction.id);
       const [outcome] = await this.redis.gkSaveRestriction(

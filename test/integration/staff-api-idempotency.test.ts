@@ -112,6 +112,15 @@ it('completes a first attempt that stopped half-way: indexes claimed but no reco
   expect(await auditedRequests(id)).toBe(1);
 });
 
+it('refuses a key whose first attempt was for another customer and never stored (422), not as a conflict', async () => {
+  const id = idFromIdempotencyKey('R', 'sam', 'key-0008');
+  // That attempt claimed the id for C5 and stopped before storing the request.
+  await h.connection.hset('gk:restriction-owner', id, 'C5');
+  const res = await post('sam', body('C6', 'Another request'), 'key-0008');
+  expect(res.status).toBe(422);
+  expect(res.body.error.code).toBe('idempotency-key-reused');
+});
+
 it('audits a request its first attempt stored but did not audit, once', async () => {
   const id = idFromIdempotencyKey('R', 'sam', 'key-0007');
   // The first attempt stored the request and stopped before its audit record (or the record was lost).
