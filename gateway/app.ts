@@ -40,6 +40,8 @@ export interface AppDeps {
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
+    // Read now: a mounted router strips its mount path from req.path, and it may not be back by 'finish'.
+    const path = req.path;
     const requestId = requestIdFor(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
@@ -47,7 +49,7 @@ function requestLog(logger: Logger): RequestHandler {
       // The matched route pattern (`/v1/restrictions/:id`), not the path: bounded label values.
       const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      logAnswered(logger, { method: req.method, path: req.path, route, status: res.statusCode, seconds, requestId });
+      logAnswered(logger, { method: req.method, path, route, status: res.statusCode, seconds, requestId });
     });
     next();
   };

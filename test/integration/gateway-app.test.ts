@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Router } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import winston from 'winston';
@@ -74,6 +75,11 @@ function build(overrides: Partial<AppDeps> = {}) {
       a.get('/conflict', () => {
         throw new Conflict('already-exists', 'A staff member with that id exists');
       });
+      const mounted = Router();
+      mounted.get('/', (_req, res) => {
+        res.json({ ok: true });
+      });
+      a.use('/mounted', mounted);
     },
     ...overrides,
   });
@@ -188,6 +194,15 @@ describe('createApp: errors', () => {
     expect(entry).toMatchObject({ message: 'request', method: 'POST', path: '/voice/status', status: 200, ms: expect.any(Number) });
     expect(logs()).not.toContain('PRIVATE-WORDS');
     expect(logs()).not.toContain('7700900123');
+  });
+
+  it('logs the whole path of a request a mounted router answered (not the router’s own part of it)', async () => {
+    await request(app).get('/mounted').expect(200);
+    const line = logs()
+      .split('\n')
+      .filter((l) => l.includes('"request"') && l.includes('"GET"'))
+      .pop();
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ message: 'request', method: 'GET', path: '/mounted', status: 200 });
   });
 });
 
