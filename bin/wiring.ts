@@ -10,7 +10,6 @@ import type { GatewayOptions } from '../gateway/compose';
 import { createInboundEmailRouter } from '../gateway/inbound-routes';
 import { recordWriteConfirmation } from '../gateway/metrics';
 import { closeConnection, createQueueConnection, type RedisConnection } from '../store/connections';
-import { sharedWriteConfirmer, warnUnreplicated } from '../store/durability';
 import type { RedisTarget } from '../store/redis-target';
 import { createAcknowledgeQueue } from '../workers/acknowledge-queue';
 import { createDigestQueue } from '../workers/digest-queue';
@@ -19,7 +18,7 @@ import { createForwardQueue } from '../workers/forward-queue';
 import { closeLifecycleQueues, createLifecycleQueues, lifecycleTransitionHook } from '../workers/lifecycle-queues';
 
 /** The gateway options that come from the worker side, and how to close what they opened. */
-export interface GatewayWiring extends Pick<GatewayOptions, 'onTransition' | 'queueWrites' | 'dashboardQueues' | 'extraMounts'> {
+export interface GatewayWiring extends Pick<GatewayOptions, 'onTransition' | 'dashboardQueues' | 'extraMounts'> {
   close(): Promise<void>;
 }
 
@@ -39,8 +38,6 @@ export function gatewayWiring(options: { config: Config; logger: Logger; target:
   const ingestion = createEmailIngestion({ config, target, redis, logger, onConfirmation: recordWriteConfirmation });
   return {
     onTransition: lifecycleTransitionHook(lifecycle, { logger }),
-    // The letter a lifecycle step queues is confirmed on a replica with the step itself (Sentinel).
-    queueWrites: sharedWriteConfirmer(queueConnection, { onResult: recordWriteConfirmation, onUnreplicated: warnUnreplicated(logger) }),
     dashboardQueues: [lifecycle.notifications, lifecycle.lifecycle, ingestion.queue, forward, acknowledge, digest],
     extraMounts: [
       (app, kit) => {

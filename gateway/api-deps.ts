@@ -5,7 +5,6 @@
 import type { Restriction, Staff } from '../rules/types';
 import type { DecisionSettings } from '../rules/types';
 import type { Store } from '../store';
-import type { WriteConfirmer } from '../store/durability';
 
 /** Settings the staff API reads from config/. */
 export interface ApiConfig {
@@ -21,12 +20,10 @@ export interface ApiDeps {
   /** Everyone on record, for validating named staff (small: a contact centre's staff list). */
   staffDirectory: () => Promise<Map<string, Staff>>;
   /**
-   * Appends to the audit stream; with `onceKey`, only if nothing was appended under that key before (a
+   * Appends to the audit stream; with `onceKey`, only if nothing was ever appended under that key (a
    * retried request that its first attempt may or may not have audited).
    */
   audit: (actorId: string, action: string, record: { id: string; customerId?: string }, details?: Record<string, string>, onceKey?: string) => Promise<void>;
   /** Called after every saved lifecycle transition (notifications, reminders). */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
-  /** The confirmer of the connection `onTransition` queues its jobs over, so a 2xx waits for those too. */
-  queueWrites?: WriteConfirmer;
 }

@@ -21,7 +21,7 @@ import {
   type RedisConnection,
 } from '../store/connections';
 import { createStore, type Store } from '../store';
-import { warnUnreplicated, type WriteConfirmer } from '../store/durability';
+import { warnUnreplicated } from '../store/durability';
 import type { RedisTarget } from '../store/redis-target';
 import type { ApiDeps } from './api-deps';
 import { createApp, type MountKit } from './app';
@@ -52,8 +52,6 @@ export interface GatewayOptions {
   now?: () => Date;
   /** Called after each saved lifecycle transition: bin/ passes the hook that queues the customer's letter. */
   onTransition?: (before: Restriction, after: Restriction, action: string) => Promise<void>;
-  /** The confirmer of the connection `onTransition` queues over (store/durability.ts `sharedWriteConfirmer`). */
-  queueWrites?: WriteConfirmer;
   /** The queues shown on the admin dashboard at /admin/queues (the workers' queues, opened by bin/). */
   dashboardQueues?: Parameters<typeof mountQueuesDashboard>[1]['queues'];
   /** Server-sent events heartbeat; default 15 s. */
@@ -109,10 +107,9 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
         ...(details ? { details } : {}),
       };
       if (onceKey === undefined) await store.audit.append(entry);
-      else await store.audit.appendOnce(onceKey, entry);
+      else await store.audit.appendOnce(onceKey, entry, { forever: true });
     },
     ...(options.onTransition ? { onTransition: options.onTransition } : {}),
-    ...(options.queueWrites ? { queueWrites: options.queueWrites } : {}),
   };
 
   // Evidence of calls is written after Twilio has its answer; shutdown waits for it (endStreams/close).

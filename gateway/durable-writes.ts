@@ -20,19 +20,15 @@ type EndFn = (this: Response, ...args: unknown[]) => Response;
 
 /**
  * Middleware confirming a request's writes before its 2xx answer is sent (see the module notes).
- * @param writes the confirmer of each connection the routes write over: the store's (`store.writes`) and,
- *   where a route also queues a job, the queue connection's (its writes may reach a different primary in a
- *   switchover).
+ * @param writes the store's confirmer (`store.writes`)
  */
-export function confirmWritesBeforeAnswering(writes: WriteConfirmer | readonly WriteConfirmer[]): RequestHandler {
-  const checked = (Array.isArray(writes) ? writes : [writes]).filter((w: WriteConfirmer) => w.checks);
+export function confirmWritesBeforeAnswering(writes: WriteConfirmer): RequestHandler {
   return (req, res, next) => {
-    if (checked.length === 0 || READS.has(req.method)) {
+    if (!writes.checks || READS.has(req.method)) {
       next();
       return;
     }
-    const fences = checked.map((w) => w.begin());
-    const fence = { confirm: () => Promise.all(fences.map((f) => f.confirm())) };
+    const fence = writes.begin();
     // Typed loosely on purpose: the overloads of ServerResponse.end cannot be forwarded through one signature.
     const end = res.end as unknown as EndFn;
     let held = false;
@@ -67,6 +63,8 @@ function refuse(res: Response, end: EndFn): void {
   } satisfies ErrorBody);
   res.statusCode = 503;
   res.removeHeader('ETag');
+  // Not a replay of anything now: the answer is a refusal.
+  res.removeHeader('Idempotent-Replayed');
   res.setHeader('Retry-After', '5');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));

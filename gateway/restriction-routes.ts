@@ -11,6 +11,7 @@ import {
   decideAppeal,
   decideRestriction,
   expireIfDue,
+  isSameRequest,
   liftRestriction,
   recordAppeal,
   rejectRestriction,
@@ -18,6 +19,7 @@ import {
   reviewRestriction,
   varyRestriction,
   type DecideContext,
+  type RequestInput,
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
@@ -38,10 +40,14 @@ import {
 } from './schemas';
 import { parseBody, parseQuery } from './validate';
 
-/** What a restriction request asked for and who asked: equal for two attempts of the same request. */
-function requestOf(r: Restriction): string {
-  const { customerId, category, summary, evidence, authorisedBy, warnings, noWarningReason, requestedBy } = r;
-  return JSON.stringify({ customerId, category, summary, evidence, authorisedBy, warnings, noWarningReason, requestedBy });
+/** 422 for an `Idempotency-Key` sent again with another request. */
+function keyReused(): Unprocessable {
+  return new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
+}
+
+/** The audit's once-key of a restriction request: one record per restriction, however often it is retried. */
+function requestAuditKey(id: string): string {
+  return `restriction.request:${id}`;
 }
 
 const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager'];
@@ -100,51 +106,61 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   router.post('/', requireRole(...ANY_STAFF), async (req, res) => {
     const body = parseBody(requestBody, req.body);
     const idempotencyKey = idempotencyKeyOf(req);
+    const staff = actor(res);
+    const input: RequestInput = {
+      customerId: body.customerId,
+      category: body.category as Category,
+      summary: body.summary,
+      evidence: body.evidence,
+      authorisedBy: body.authorisedBy,
+      ...(body.warnings ? { warnings: body.warnings } : {}),
+      ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
+    };
+    // With an Idempotency-Key, every attempt of the request has the same id (gateway/idempotency.ts).
+    const id = idempotencyKey === undefined ? `R${ulid()}` : idFromIdempotencyKey('R', staff.id, idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      // A retry whose first attempt was stored is answered from it, before anything is validated again: it
+      // was valid then, whatever has changed since (the authoriser's role, say).
+      const earlier = await store.restrictions.get(id);
+      if (earlier !== undefined) {
+        await replayRequest(res, earlier, input, staff.id);
+        return;
+      }
+    }
     const customer = await store.customers.get(body.customerId);
     if (!customer) throw new NotFound('customer-not-found', `No customer ${body.customerId}`);
     const authoriser = body.authorisedBy ? await store.staff.get(body.authorisedBy) : undefined;
-    const staff = actor(res);
-    // With an Idempotency-Key, every attempt of the request has the same id (gateway/idempotency.ts).
-    const id = idempotencyKey === undefined ? `R${ulid()}` : idFromIdempotencyKey('R', staff.id, idempotencyKey);
-    const r = requestRestriction(
-      {
-        customerId: body.customerId,
-        category: body.category as Category,
-        summary: body.summary,
-        evidence: body.evidence,
-        authorisedBy: body.authorisedBy,
-        ...(body.warnings ? { warnings: body.warnings } : {}),
-        ...(body.noWarningReason !== undefined ? { noWarningReason: body.noWarningReason } : {}),
-      },
-      { id, actor: staff, now: deps.now(), ...(authoriser ? { authoriser } : {}) },
-    );
-    let stored = r;
+    const r = requestRestriction(input, { id, actor: staff, now: deps.now(), ...(authoriser ? { authoriser } : {}) });
     try {
       // Retry-safe: an attempt that stopped half-way is completed (its indexes written), a whole copy refused.
       await store.restrictions.create(r);
     } catch (error) {
       if (idempotencyKey === undefined || !(error instanceof ConflictError)) throw error;
-      // An earlier attempt with this key stored it (or is storing it right now, racing this one).
+      // Another attempt with this key stored it meanwhile (a retry racing the first attempt).
       const earlier = await store.restrictions.get(id);
       if (earlier === undefined) {
         // Claimed for another customer by an attempt that never stored it: this key was used for another request.
         const owner = await store.restrictions.ownerOf(id);
-        if (owner !== undefined && owner !== r.customerId) {
-          throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
-        }
+        if (owner !== undefined && owner !== r.customerId) throw keyReused();
         // Stored, yet not readable a moment later: a failover between the two reads. The client retries.
         throw new ServiceUnavailable('store-unavailable', 'The restriction store is unavailable; try again shortly', 5);
       }
-      if (requestOf(earlier) !== requestOf(r)) {
-        throw new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
-      }
-      stored = earlier;
-      res.set('Idempotent-Replayed', 'true');
+      await replayRequest(res, earlier, input, staff.id);
+      return;
     }
-    // Once per restriction, also when a retry finds it stored: the attempt that stored it may have stopped first.
-    await deps.audit(staff.id, 'restriction.request', stored, undefined, `restriction.request:${stored.id}`);
-    res.status(201).json({ id: stored.id, status: stored.status });
+    await deps.audit(staff.id, 'restriction.request', r, undefined, requestAuditKey(r.id));
+    res.status(201).json({ id: r.id, status: r.status });
   });
+
+  /**
+   * Answers a retried request with the restriction its first attempt stored (its status now), or 422 when
+   * the key was used for another request. Audits it if the attempt that stored it stopped before that.
+   */
+  async function replayRequest(res: Response, earlier: Restriction, input: RequestInput, staffId: string): Promise<void> {
+    if (!isSameRequest(earlier, input, staffId)) throw keyReused();
+    await deps.audit(earlier.requestedBy, 'restriction.request', earlier, undefined, requestAuditKey(earlier.id));
+    res.set('Idempotent-Replayed', 'true').status(201).json({ id: earlier.id, status: earlier.status });
+  }
 
   router.get('/', requireRole(...CASEWORKERS), async (req, res) => {
     const { status } = parseQuery(statusQuery, req.query);

@@ -17,8 +17,7 @@ import { createStaffRouter } from './staff-routes';
 export function createStaffApi(deps: ApiDeps, authenticate: RequestHandler): Router {
   const api = Router();
   api.use(authenticate);
-  // A lifecycle step queues its letter over the queue connection: confirmed with the store's writes.
-  const durable = confirmWritesBeforeAnswering(deps.queueWrites ? [deps.store.writes, deps.queueWrites] : deps.store.writes);
+  const durable = confirmWritesBeforeAnswering(deps.store.writes);
   api.use('/staff', durable, createStaffRouter(deps));
   api.use('/customers', durable, createCustomerRouter(deps));
   api.use('/restrictions', durable, createRestrictionRouter(deps));

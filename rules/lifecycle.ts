@@ -110,6 +110,31 @@ function requireText(value: string | undefined, code: string, message: string): 
 }
 
 /**
+ * Whether `stored` is the restriction that `input`, sent by `requestedBy`, asked for: the same customer,
+ * category, summary, evidence, authorising manager, warnings (or reason for none) and requester, compared
+ * as {@link requestRestriction} stores them (trimmed, defaults filled in). For a retried request (an
+ * `Idempotency-Key`) whose first attempt was stored: judged without validating `input` again, so a request
+ * that was valid when stored is recognised even if, say, its authoriser has since changed role.
+ */
+export function isSameRequest(stored: Restriction, input: RequestInput, requestedBy: string): boolean {
+  const asked = (r: RequestInput & { requestedBy: string }): string => {
+    const noWarningReason = r.noWarningReason?.trim();
+    // A fixed key order, so that equal requests give equal strings.
+    return JSON.stringify([
+      r.customerId,
+      r.category,
+      typeof r.summary === 'string' ? r.summary.trim() : r.summary,
+      r.evidence,
+      r.authorisedBy,
+      r.warnings ?? [],
+      noWarningReason ? noWarningReason : null,
+      r.requestedBy,
+    ]);
+  };
+  return asked(stored) === asked({ ...input, requestedBy });
+}
+
+/**
  * Records a request to restrict a customer's contact (policy §8: any member of staff, with their
  * manager's authorisation and supporting evidence; §5: the customer was first given the chance to
  * change, or the request says why not).

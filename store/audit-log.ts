@@ -103,15 +103,17 @@ export class AuditLog {
   /**
    * Appends a record unless one was appended under `key` before (within the TTL): a retried webhook
    * keyed by CallSid, or a re-delivered job, writes exactly one record. Atomic (append-audit-once-2.lua).
+   * @param options.forever keep the key for good, not for the TTL: for a key that can come back at any
+   *   time (a record's own id, replayed by an idempotent request weeks later).
    * @returns the id of the record (the earlier one when not appended) and whether it was appended now.
    */
-  async appendOnce(key: string, entry: AuditEntry): Promise<{ id: string; appended: boolean }> {
+  async appendOnce(key: string, entry: AuditEntry, options: { forever?: boolean } = {}): Promise<{ id: string; appended: boolean }> {
     assertSafeId(key, 'idempotency key');
     return guard(async () => {
       const [appended, id] = await this.redis.gkAppendAuditOnce(
         globalKeys.auditOnce(key),
         globalKeys.auditStream,
-        this.onceTtlSeconds,
+        options.forever === true ? 0 : this.onceTtlSeconds,
         this.maxLength,
         ...toFields(entry),
       );

@@ -1140,7 +1140,10 @@ function viewRequest(customerId) {
   showView('Request a restriction', h('p', {}, 'The policy asks for the behaviour, the evidence, and your manager’s agreement. A tenancy specialist then decides the measures.'), form);
   focusHeading();
 
-  const requestKey = { body: '', key: '' };
+  // One Idempotency-Key for this form, kept until the request is recorded: sending it again after an unclear
+  // failure (a lost answer, a 503) gets the first attempt's restriction instead of a second request, and an
+  // edited request after a stored one is refused rather than recorded twice.
+  const requestKey = randomKey();
   handleForm(
     form,
     summary,
@@ -1174,11 +1177,19 @@ function viewRequest(customerId) {
       return { errors, value };
     },
     async (value) => {
-      // One Idempotency-Key per distinct request: sending the same request again after an error (a lost
-      // answer, a 503) gets the first one's restriction instead of a second request.
-      const sent = JSON.stringify(value);
-      if (sent !== requestKey.body) Object.assign(requestKey, { body: sent, key: randomKey() });
-      const created = await api('/v1/restrictions', { method: 'POST', body: value, idempotencyKey: requestKey.key });
+      let created;
+      try {
+        created = await api('/v1/restrictions', { method: 'POST', body: value, idempotencyKey: requestKey });
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'idempotency-key-reused') {
+          throw new ApiError(
+            422,
+            error.code,
+            'An earlier version of this request may already have been recorded. Check the customer’s restrictions before sending it again, or reload the page to send a new request.',
+          );
+        }
+        throw error;
+      }
       const done = h(
         'div',
         { class: 'notice notice--success', role: 'status', id: 'request-created' },

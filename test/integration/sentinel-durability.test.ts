@@ -330,35 +330,6 @@ describe('when the connection reconnects between the writes and the confirmation
       await closeConnection(late);
     }
   });
-
-  it('refuses a route\'s answer when any connection it wrote over moved (the queue\'s, with the store\'s fine)', async () => {
-    // As a lifecycle step is answered: the store's writes, and its letter queued over the queue connection.
-    const queueConnection = createStoreConnection(target, { name: 'durability-queue' });
-    await waitUntilReady(queueConnection);
-    const app = express();
-    app.use(confirmWritesBeforeAnswering([new WriteConfirmer(connection), new WriteConfirmer(queueConnection)]));
-    app.post('/step', async (_req, res) => {
-      await connection.set('test:step', 'saved');
-      await queueConnection.set('test:step-letter', 'queued');
-      // The queue connection reconnects before the answer: its write may have gone to another primary.
-      queueConnection.disconnect(true);
-      await new Promise((resolve) => queueConnection.once('ready', resolve));
-      res.status(200).json({ ok: true });
-    });
-    app.post('/calm', async (_req, res) => {
-      await queueConnection.set('test:calm-letter', 'queued');
-      res.status(200).json({ ok: true });
-    });
-    app.use(errorHandler(createLogger('silent')));
-    try {
-      const refused = await request(app).post('/step').expect(503);
-      expect(refused.body).toEqual({ error: { code: 'store-unavailable', message: expect.any(String) } });
-      await request(app).post('/calm').expect(200, { ok: true });
-      expect(await onReplica('test:calm-letter')).toBe('queued');
-    } finally {
-      await closeConnection(queueConnection);
-    }
-  });
 });
 
 describe('on a single server', () => {

@@ -18,6 +18,7 @@ beforeAll(async () => {
   tokens.sam = await h.staff('sam', ['staff']);
   tokens.ann = await h.staff('ann', ['staff']);
   tokens.mia = await h.staff('mia', ['manager']);
+  tokens.max = await h.staff('max', ['manager']);
   tokens.tess = await h.staff('tess', ['tenancy-specialist']);
   for (const id of ['C1', 'C2', 'C3', 'C4', 'C5', 'C6']) {
     await request(h.app)
@@ -136,6 +137,25 @@ it('audits a request its first attempt stored but did not audit, once', async ()
   expect(await auditedRequests(id)).toBe(1);
   await post('sam', body('C6', 'Stored, not audited'), 'key-0007').expect(201);
   expect(await auditedRequests(id)).toBe(1);
+});
+
+it('answers a retry from what was stored, though the request would now be refused (its authoriser left the role)', async () => {
+  const first = await post('sam', { ...body('C4', 'Authorised by max'), authorisedBy: 'max' }, 'key-0009').expect(201);
+  await h.staff('max', ['staff']);
+  // A new request with max as authoriser is refused now…
+  expect((await post('sam', { ...body('C4', 'Authorised by max again'), authorisedBy: 'max' }, 'key-0010')).status).toBe(422);
+  // …but the retry of the stored one is still the stored one.
+  const retry = await post('sam', { ...body('C4', 'Authorised by max'), authorisedBy: 'max' }, 'key-0009');
+  expect(retry.status).toBe(201);
+  expect(retry.body).toEqual(first.body);
+  expect(retry.headers['idempotent-replayed']).toBe('true');
+});
+
+it('keeps the audit’s once-key of a request for good, so a replay months later writes no second record', async () => {
+  const first = await post('sam', body('C3', 'Audited once for good'), 'key-0011').expect(201);
+  expect(await h.connection.ttl(`gk:{audit}:once:restriction.request:${String(first.body.id)}`)).toBe(-1);
+  await post('sam', body('C3', 'Audited once for good'), 'key-0011').expect(201);
+  expect(await auditedRequests(first.body.id as string)).toBe(1);
 });
 
 it('answers racing retries with one restriction', async () => {

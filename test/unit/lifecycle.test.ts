@@ -6,6 +6,7 @@ import {
   decideRestriction,
   expireIfDue,
   isEnforceable,
+  isSameRequest,
   liftRestriction,
   recordAppeal,
   rejectRestriction,
@@ -94,6 +95,29 @@ describe('request', () => {
     expect(refusal(() => requestRestriction(request, { id: 'R1', actor: person('sam'), now })).code).toBe('unknown-authoriser');
     const self = refusal(() => requestRestriction(request, { id: 'R1', actor: person('mia'), now, authoriser: person('mia') }));
     expect(self).toMatchObject({ code: 'self-authorised', kind: 'forbidden' });
+  });
+});
+
+describe('isSameRequest (a retried request with an Idempotency-Key)', () => {
+  const stored = requestRestriction({ ...request, summary: '  212 calls  ' }, { id: 'R1', actor: person('sam'), now, authoriser: person('mia') });
+
+  it('recognises the same request, as sent again (untrimmed, the optional fields as they were)', () => {
+    expect(isSameRequest(stored, { ...request, summary: '212 calls' }, 'sam')).toBe(true);
+    expect(isSameRequest(stored, { ...request, summary: ' 212 calls\n' }, 'sam')).toBe(true);
+  });
+
+  it.each([
+    ['another customer', { customerId: 'C9' }],
+    ['another summary', { summary: '213 calls' }],
+    ['other evidence', { evidence: [{ type: 'note', reference: 'N2' }] }],
+    ['another authoriser', { authorisedBy: 'max' }],
+    ['no warning', { warnings: [], noWarningReason: 'Threat' }],
+  ] as Array<[string, Partial<RequestInput>]>)('tells apart a request with %s', (_name, patch) => {
+    expect(isSameRequest(stored, { ...request, summary: '212 calls', ...patch }, 'sam')).toBe(false);
+  });
+
+  it('tells apart the same request sent by someone else', () => {
+    expect(isSameRequest(stored, { ...request, summary: '212 calls' }, 'tess')).toBe(false);
   });
 });
 
