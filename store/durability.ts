@@ -118,7 +118,7 @@ function refusal(why: string): StoreUnavailableError {
 
 /**
  * The `onUnreplicated` report of the gateway's confirmers: one warning, the same whichever part of the
- * process wrote (staff API, email ingest, a queued letter).
+ * process wrote (the staff API, the email ingest).
  */
 export function warnUnreplicated(logger: { warn(message: string): unknown }): () => void {
   return () => {
