@@ -15,7 +15,7 @@ import { logAnswered, requestIdFor } from './request-log';
 
 /** JSON bodies of the staff API: small by nature; anything larger is a mistake or an attack. */
 export const JSON_BODY_LIMIT = '100kb';
-/** Twilio's form-encoded webhooks carry a few dozen short fields. */
+/** Form-encoded bodies: Twilio's webhooks carry a few dozen short fields (gateway/voice-webhooks.ts reads them with this limit too). */
 export const FORM_BODY_LIMIT = '64kb';
 
 /** What `mount` gets besides the app: ready-made authentication and role middleware. */

@@ -129,7 +129,8 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     onBatch: recordEvidenceBatch,
     onThreadExit: recordEvidenceThreadExit,
   });
-  let voice: VoiceWebhooks | undefined;
+  // Served ahead of the app (gateway/http-handler.ts), not mounted on it.
+  const voice = voiceWebhooks(options, settings, store, { calls, evidenceThread }, now, background);
   const app = createApp({
     config,
     logger,
@@ -160,7 +161,6 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
           audit: deps.audit,
         }),
       );
-      voice = voiceWebhooks(options, settings, store, { calls, evidenceThread }, now, background);
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
       a.use('/v1', createStaffApi(deps, kit.auth));
     },

@@ -35,6 +35,7 @@ import { VoiceEvidence, type AuditRecorder, type ContactRecorder } from '../chan
 import type { CallerLookup } from '../channels/voice/identify';
 import type { EventPublisher } from '../channels/voice/screen-pop';
 import { twilioSignatureCheck, type WebhookParams } from '../channels/voice/signature';
+import { FORM_BODY_LIMIT } from './app';
 import { BadRequest, Forbidden, HttpError, NotFound, PayloadTooLarge, toHttpError, type ErrorBody } from './errors';
 import { recordDecision } from './metrics';
 
@@ -83,9 +84,7 @@ export interface VoiceWebhooks {
   handle(req: IncomingMessage, res: ServerResponse): string;
 }
 
-/** Twilio posts small forms: a few dozen short fields. A large body is not Twilio. */
-export const FORM_LIMIT_BYTES = 64 * 1024;
-/** More fields than this is not Twilio either (it sends about 20). */
+/** Twilio sends about 20 fields; a form with more than this is not Twilio's. */
 export const FORM_PARAMETER_LIMIT = 200;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -253,7 +252,7 @@ function asParams(parsed: ReturnType<typeof parseQueryString>): WebhookParams {
  * Reads the webhook's form, as the app's urlencoded body parser does for every other route:
  * - no body, or a body of another type → no parameters (the signature check then decides);
  * - a content encoding (gzip, …) or a charset other than UTF-8 → 415 `unsupported-encoding`;
- * - over {@link FORM_LIMIT_BYTES} or {@link FORM_PARAMETER_LIMIT} fields → 413 `payload-too-large`;
+ * - over {@link FORM_BODY_LIMIT} or {@link FORM_PARAMETER_LIMIT} fields → 413 `payload-too-large`;
  * - a body shorter than its Content-Length, or aborted → 400.
  */
 function readForm(req: IncomingMessage, done: (error: HttpError | undefined, params: WebhookParams) => void): void {
@@ -276,7 +275,7 @@ function readForm(req: IncomingMessage, done: (error: HttpError | undefined, par
     done(new HttpError(415, 'unsupported-encoding', 'The request body encoding is not supported'), {});
     return;
   }
-  getRawBody(req, { length: headers['content-length'] ?? null, limit: FORM_LIMIT_BYTES }, (error, body) => {
+  getRawBody(req, { length: headers['content-length'] ?? null, limit: FORM_BODY_LIMIT }, (error, body) => {
     if (error) {
       done(toHttpError(error) ?? new BadRequest('invalid-body', 'The request body could not be read as a Twilio webhook form'), {});
       return;

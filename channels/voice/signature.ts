@@ -6,8 +6,8 @@
  * host (which a client controls anyway).
  *
  * The functions are small and pure, as in twilio-node's own `webhooks.ts`; the check at the bottom binds
- * them to the configured token and URL. The HMAC comparison itself is the twilio library's (constant time, and it tries
- * the with/without-default-port variants Twilio may have signed).
+ * them to the configured token and URL. The HMAC comparison itself is the twilio library's (constant time,
+ * and it tries the with/without-default-port variants Twilio may have signed).
  */
 import { timingSafeEqual } from 'node:crypto';
 
