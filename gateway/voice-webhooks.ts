@@ -73,6 +73,8 @@ export interface VoiceWebhookDeps {
   evidenceWriter?: DecidedCallWriter;
   /** How long a batch of decided calls waits for more before it is written; default 0 (one event-loop turn). */
   evidenceWindowMs?: number;
+  /** How long a webhook's body may take to arrive; default {@link VOICE_BODY_DEADLINE_MS}. */
+  bodyDeadlineMs?: number;
 }
 
 /** The voice webhooks, answering on node's own request and response. */
@@ -83,6 +85,14 @@ export interface VoiceWebhooks {
    */
   handle(req: IncomingMessage, res: ServerResponse): string;
 }
+
+/**
+ * How long a webhook's body may take to arrive once its headers have. Twilio sends the whole form at once
+ * and gives up on a webhook after 15 s (then asks the fallback URL), so a body still missing after 10 s
+ * is not Twilio's: it is answered 408 and its connection closed, instead of holding the socket for node's
+ * `requestTimeout` (300 s).
+ */
+export const VOICE_BODY_DEADLINE_MS = 10_000;
 
 /** Twilio sends about 20 fields; a form with more than this is not Twilio's. */
 export const FORM_PARAMETER_LIMIT = 200;
@@ -137,6 +147,7 @@ export function createVoiceWebhooks(deps: VoiceWebhookDeps): VoiceWebhooks {
     onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
   });
   const checkSignature = twilioSignatureCheck({ authToken: requireTwilioToken(deps.config), publicUrl: deps.config.publicUrl });
+  const bodyDeadlineMs = deps.bodyDeadlineMs ?? VOICE_BODY_DEADLINE_MS;
 
   /** Sends the TwiML for a verified request: whatever `answer` throws or rejects with, the safe route. */
   const answerWith = (res: ServerResponse, route: Route, answer: () => Promise<string> | string): void => {
@@ -194,7 +205,7 @@ export function createVoiceWebhooks(deps: VoiceWebhookDeps): VoiceWebhooks {
       const path = pathOf(url);
       const route = req.method === 'POST' ? (ROUTES.get(path) ?? ROUTES.get(path.toLowerCase())) : undefined;
       let verified = false;
-      readForm(req, (error, params) => {
+      readForm(req, bodyDeadlineMs, (error, params) => {
         try {
           if (error !== undefined) {
             // The body could not be read (too large, malformed, wrong charset), so it cannot be Twilio's.
@@ -253,28 +264,40 @@ function asParams(parsed: ReturnType<typeof parseQueryString>): WebhookParams {
  * - no body, or a body of another type → no parameters (the signature check then decides);
  * - a content encoding (gzip, …) or a charset other than UTF-8 → 415 `unsupported-encoding`;
  * - over {@link FORM_BODY_LIMIT} or {@link FORM_PARAMETER_LIMIT} fields → 413 `payload-too-large`;
- * - a body shorter than its Content-Length, or aborted → 400.
+ * - a body shorter than its Content-Length, or aborted → 400;
+ * - a body not all there within `deadlineMs` → 408 `request-timeout` (the reading is abandoned: `onForm` is
+ *   called once, whatever the body does later).
  */
-function readForm(req: IncomingMessage, done: (error: HttpError | undefined, params: WebhookParams) => void): void {
+function readForm(req: IncomingMessage, deadlineMs: number, onForm: (error: HttpError | undefined, params: WebhookParams) => void): void {
   const { headers } = req;
   const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
   const type = headers['content-type'];
   if (!hasBody || type === undefined) {
-    done(undefined, {});
+    onForm(undefined, {});
     return;
   }
   const contentType = type === FORM_TYPE ? undefined : parseContentType(type);
   if (contentType !== undefined && contentType.type !== FORM_TYPE) {
     // Not a form: not Twilio's either. Node discards the unread body once the answer has gone.
-    done(undefined, {});
+    onForm(undefined, {});
     return;
   }
   const charset = contentType?.parameters.charset?.toLowerCase();
   const encoding = headers['content-encoding']?.toLowerCase();
   if ((charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') || (encoding !== undefined && encoding !== 'identity')) {
-    done(new HttpError(415, 'unsupported-encoding', 'The request body encoding is not supported'), {});
+    onForm(new HttpError(415, 'unsupported-encoding', 'The request body encoding is not supported'), {});
     return;
   }
+  let answered = false;
+  const done = (error: HttpError | undefined, params: WebhookParams): void => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(deadline);
+    onForm(error, params);
+  };
+  // One timer per request that has a body to wait for; cleared as soon as the body is in (the usual case:
+  // the form arrives with the headers).
+  const deadline = setTimeout(() => done(new HttpError(408, 'request-timeout', 'The request body did not arrive in time'), {}), deadlineMs);
   getRawBody(req, { length: headers['content-length'] ?? null, limit: FORM_BODY_LIMIT }, (error, body) => {
     if (error) {
       done(toHttpError(error) ?? new BadRequest('invalid-body', 'The request body could not be read as a Twilio webhook form'), {});
@@ -320,7 +343,7 @@ function sendError(res: ServerResponse, error: HttpError): void {
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),
-    ...(error.status === 413 || error.status === 415 ? { Connection: 'close' } : {}),
+    ...(error.status === 408 || error.status === 413 || error.status === 415 ? { Connection: 'close' } : {}),
   });
   res.end(body);
 }

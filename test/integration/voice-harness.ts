@@ -111,7 +111,15 @@ export class VoiceHarness {
 
   /** Builds a voice app (the webhooks over this store) with the given default route. */
   app(
-    options: { route?: VoiceRoute; publicUrl?: string; budgetMs?: number; decide?: DecideFn; emergencyDigit?: string; evidenceThread?: boolean } = {},
+    options: {
+      route?: VoiceRoute;
+      publicUrl?: string;
+      budgetMs?: number;
+      decide?: DecideFn;
+      emergencyDigit?: string;
+      evidenceThread?: boolean;
+      bodyDeadlineMs?: number;
+    } = {},
   ): VoiceApp {
     const failures: VoiceApp['failures'] = [];
     const background = new BackgroundTasks((task, error) => failures.push({ task, error }));
@@ -143,6 +151,7 @@ export class VoiceHarness {
         logger,
         background,
         ...(options.decide !== undefined ? { decide: options.decide } : {}),
+        ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
         ...(evidenceThread !== undefined ? { evidenceWriter: evidenceThread, evidenceWindowMs: EVIDENCE_WINDOW_MS } : {}),
       });
     const app = gatewayHandler(rest, webhooks, createLogger('silent'));
