@@ -11,7 +11,7 @@ import { bearerAuth, FailureLimiter, requireRole, type FailureLimitOptions, type
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter, type ReadyCheck } from './health';
 import { metricsHandler } from './metrics';
-import { logAnswered, requestIdFor } from './request-log';
+import { logAnswered, onResponseOver, requestIdFor } from './request-log';
 
 /** JSON bodies of the staff API: small by nature; anything larger is a mistake or an attack. */
 export const JSON_BODY_LIMIT = '100kb';
@@ -45,11 +45,11 @@ function requestLog(logger: Logger): RequestHandler {
     const requestId = requestIdFor(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
-    res.on('finish', () => {
+    onResponseOver(res, (aborted) => {
       // The matched route pattern (`/v1/restrictions/:id`), not the path: bounded label values.
       const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      logAnswered(logger, { method: req.method, path, route, status: res.statusCode, seconds, requestId });
+      logAnswered(logger, { method: req.method, path, route, status: res.statusCode, seconds, requestId, aborted });
     });
     next();
   };

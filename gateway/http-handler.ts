@@ -8,7 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 import type { Logger } from '../config/logger';
-import { logAnswered, requestIdFor } from './request-log';
+import { logAnswered, onResponseOver, requestIdFor } from './request-log';
 import { isVoicePath, type VoiceWebhooks } from './voice-webhooks';
 
 /**
@@ -29,10 +29,10 @@ export function gatewayHandler(app: RequestListener, voice: VoiceWebhooks | unde
     // The one security header that matters for a machine-read XML or JSON answer (the rest are for pages).
     res.setHeader('X-Content-Type-Options', 'nosniff');
     let route = 'unmatched';
-    res.once('finish', () => {
+    onResponseOver(res, (aborted) => {
       const q = url.indexOf('?');
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      logAnswered(logger, { method: req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), route, status: res.statusCode, seconds, requestId });
+      logAnswered(logger, { method: req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), route, status: res.statusCode, seconds, requestId, aborted });
     });
     route = voice.handle(req, res);
   };

@@ -38,6 +38,18 @@ export const httpRequestSeconds = new Histogram({
 });
 
 /**
+ * Requests whose client went away before the answer was sent: a Twilio webhook that took longer than
+ * Twilio's 15 s (Twilio then asks the fallback URL), a browser that gave up, an event stream closed. Kept
+ * out of the duration histogram, whose buckets are for answers.
+ */
+export const httpRequestsAbortedTotal = new Counter({
+  name: 'gatekeeper_http_requests_aborted_total',
+  help: 'HTTP requests whose connection closed before the answer was sent, by method and route pattern.',
+  labelNames: ['method', 'route'] as const,
+  registers: [registry],
+});
+
+/**
  * Records one decision.
  * @param seconds time taken, when measured.
  */

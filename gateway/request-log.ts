@@ -5,9 +5,10 @@
  * body or headers.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 
 import type { Logger } from '../config/logger';
-import { httpRequestSeconds } from './metrics';
+import { httpRequestSeconds, httpRequestsAbortedTotal } from './metrics';
 
 /** Paths polled by machines: logged at debug so they do not drown the request log. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -32,10 +33,26 @@ export interface AnsweredRequest {
   status: number;
   seconds: number;
   requestId: string;
+  /** The connection closed before the answer had been sent (the status is then what had been set, if anything). */
+  aborted?: boolean;
 }
 
-/** Logs an answered request and observes its duration. */
+/**
+ * Logs an answered request and observes its duration; an aborted one is logged as such and counted apart
+ * (`gatekeeper_http_requests_aborted_total`), not timed.
+ */
 export function logAnswered(logger: Logger, answered: AnsweredRequest): void {
+  if (answered.aborted === true) {
+    httpRequestsAbortedTotal.inc({ method: answered.method, route: answered.route });
+    if (!logger.isLevelEnabled('info')) return;
+    logger.info('request aborted', {
+      method: answered.method,
+      path: answered.path,
+      ms: Math.round(answered.seconds * 1000),
+      requestId: answered.requestId,
+    });
+    return;
+  }
   httpRequestSeconds.observe({ method: answered.method, route: answered.route, status: String(answered.status) }, answered.seconds);
   const level = QUIET_PATHS.has(answered.path) ? 'debug' : 'info';
   // Checked first: building the entry and passing it through winston's stream costs a busy webhook
@@ -48,4 +65,16 @@ export function logAnswered(logger: Logger, answered: AnsweredRequest): void {
     ms: Math.round(answered.seconds * 1000),
     requestId: answered.requestId,
   });
+}
+
+/**
+ * Calls `done` once when the response is over: sent in full (`aborted` false), or cut off because the
+ * connection closed first (`aborted` true). Told apart by 'finish', which node emits only for an answer
+ * handed to a live connection: `writableFinished` would not do, since an answer ended after the
+ * connection closed (a body reader giving up on an aborted request answers 400) sets it all the same.
+ */
+export function onResponseOver(res: ServerResponse, done: (aborted: boolean) => void): void {
+  let finished = false;
+  res.once('finish', () => (finished = true));
+  res.once('close', () => done(!finished));
 }

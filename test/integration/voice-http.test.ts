@@ -4,6 +4,9 @@
  * request log's timing, body limits and encodings, the JSON error shape — the webhooks must give too,
  * and every path under /voice must pass the signature check before anything else is said.
  */
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+
 import request from 'supertest';
 import twilio from 'twilio';
 
@@ -152,6 +155,94 @@ describe('bodies', () => {
     const res = await request(voice.app).post('/voice/incoming').type('form').set('X-Twilio-Signature', signature).send(form);
     expect(res.status).toBe(200);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
+
+describe('a body that does not arrive', () => {
+  /** Serves a voice app with a short body deadline on a real port: the stall is a real socket's. */
+  async function serve(deadlineMs: number): Promise<{ port: number; close: () => Promise<void> }> {
+    const slow = h.app({ bodyDeadlineMs: deadlineMs });
+    const server = createServer(slow.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      port,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await slow.background.idle();
+      },
+    };
+  }
+
+  /** Sends the headers of a signed form and `sent` of its body; resolves with what came back once the socket closed. */
+  function stall(port: number, sent: (form: string) => string, later?: { afterMs: number; rest: (form: string) => string }): Promise<{ text: string; ms: number }> {
+    const params = call();
+    const form = new URLSearchParams(params).toString();
+    const signature = sign(AUTH_TOKEN, `${PUBLIC_URL}/voice/incoming`, params);
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `POST /voice/incoming HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+            `Content-Length: ${Buffer.byteLength(form)}\r\nX-Twilio-Signature: ${signature}\r\nConnection: close\r\n\r\n${sent(form)}`,
+        );
+        if (later) setTimeout(() => socket.write(later.rest(form)), later.afterMs);
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+    });
+  }
+
+  it('answers 408 in JSON and closes the connection when the body stops short of its Content-Length', async () => {
+    const server = await serve(300);
+    try {
+      const { text } = await stall(server.port, (form) => form.slice(0, 20));
+      const [head, body] = text.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 408 /);
+      expect(head).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(body ?? '')).toEqual({ error: { code: 'request-timeout', message: expect.any(String) as string } });
+      expect(text).not.toContain('<Response');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts a request whose caller hung up before the answer as aborted, and does not time it', async () => {
+    const server = await serve(5000);
+    /** The metric's value for the incoming webhook. */
+    const count = async (name: string): Promise<number> => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{method="POST",route="/voice/incoming"`));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const abortedBefore = await count('gatekeeper_http_requests_aborted_total');
+    const timedBefore = await count('gatekeeper_http_request_duration_seconds_count');
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      socket.write('POST /voice/incoming HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nCallSid=CA');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      for (let i = 0; i < 100 && (await count('gatekeeper_http_requests_aborted_total')) === abortedBefore; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await count('gatekeeper_http_requests_aborted_total')).toBe(abortedBefore + 1);
+      expect(await count('gatekeeper_http_request_duration_seconds_count')).toBe(timedBefore);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits for a body that arrives in parts within the deadline, and answers it', async () => {
+    const server = await serve(5000);
+    try {
+      const { text } = await stall(server.port, (form) => form.slice(0, 20), { afterMs: 200, rest: (form) => form.slice(20) });
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text).toContain('<Dial');
+    } finally {
+      await server.close();
+    }
   });
 });
 
