@@ -38,6 +38,16 @@ export const httpRequestSeconds = new Histogram({
 });
 
 /**
+ * Staff requests let in on a token this gateway verified earlier because Redis could not answer in time
+ * (gateway/verified-tokens.ts): non-zero only during a Redis outage.
+ */
+export const authFailStaticTotal = new Counter({
+  name: 'gatekeeper_auth_fail_static_total',
+  help: 'Staff requests authenticated from a recent verification because Redis could not answer in time.',
+  registers: [registry],
+});
+
+/**
  * Requests whose client went away before the answer was sent: a Twilio webhook that took longer than
  * Twilio's 15 s (Twilio then asks the fallback URL), a browser that gave up, an event stream closed. Kept
  * out of the duration histogram, whose buckets are for answers.
@@ -110,6 +120,23 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'complete
 
 const watchedQueues = new Set<CountableQueue>();
 
+/**
+ * How long a scrape waits for the queues' counts. The queue connection waits for Redis as long as it takes
+ * (jobs must not be lost), so a hung Redis would otherwise hang `/metrics` — the page that should show the
+ * outage — until Prometheus gives up on it.
+ */
+const QUEUE_COUNT_BUDGET_MS = 1000;
+
+/** `counts`, or a rejection once {@link QUEUE_COUNT_BUDGET_MS} has passed (the late answer is dropped). */
+function withinScrapeBudget<T>(counts: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('queue counts took too long')), QUEUE_COUNT_BUDGET_MS);
+  });
+  counts.catch(() => undefined);
+  return Promise.race([counts, late]).finally(() => clearTimeout(timer));
+}
+
 /** Jobs per queue and state, read from Redis when `/metrics` is scraped (so every instance reports the shared queues). */
 export const queueJobs = new Gauge({
   name: 'gatekeeper_queue_jobs',
@@ -121,10 +148,10 @@ export const queueJobs = new Gauge({
     await Promise.all(
       [...watchedQueues].map(async (queue) => {
         try {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          const counts = await withinScrapeBudget(queue.getJobCounts(...QUEUE_STATES));
           for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
         } catch {
-          // Redis away: the queue is simply missing from this scrape; readiness reports the outage.
+          // Redis away or hung: the queue is simply missing from this scrape; readiness reports the outage.
         }
       }),
     );
