@@ -29,7 +29,7 @@ import type { FailureLimitOptions } from './auth';
 import { createConsoleRouter } from './console-routes';
 import { createEventsRouter, type EventsRouter } from './events-routes';
 import { redisReadiness, type ReadyCheck } from './health';
-import { recordEvidenceBatch, recordEvidenceThreadExit, recordWriteConfirmation, unwatchQueues, watchQueues } from './metrics';
+import { authFailStaticTotal, recordEvidenceBatch, recordEvidenceThreadExit, recordWriteConfirmation, unwatchQueues, watchQueues } from './metrics';
 import { createReportRouter } from './report-routes';
 import { ReportAuditStore } from './report-store';
 import { confirmWritesBeforeAnswering } from './durable-writes';
@@ -37,6 +37,7 @@ import { createStaffApi } from './staff-api';
 import { gatewayHandler } from './http-handler';
 import { createVoiceWebhooks, type VoiceWebhooks } from './voice-webhooks';
 import { mountQueuesDashboard } from './queues-dashboard';
+import { failStaticResolver } from './verified-tokens';
 
 /** Extra routers a role adds (the inbound-email webhook, the queue dashboard), mounted before the 404. */
 export type ExtraMount = (app: Express, kit: MountKit, gateway: { store: Store; deps: ApiDeps }) => void;
@@ -135,7 +136,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
     config,
     logger,
     checkReady: gatewayReadiness(redis, lookup),
-    resolveToken: (token) => store.staff.resolveToken(token),
+    resolveToken: failStaticResolver((token) => store.staff.resolveToken(token), { onStale: staleAuthNotice(logger) }),
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
     mount: (a, kit) => {
       watchQueues(options.dashboardQueues ?? []);
@@ -191,6 +192,21 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
  * connected: the two reconnect on their own schedules, and an instance whose gate cannot look callers up
  * would answer every call unchecked.
  */
+/**
+ * Counts each staff request let in on an earlier verification (gateway/verified-tokens.ts) and says so in
+ * the log, at most once a minute: an outage lets many requests in this way, and one line says it all.
+ */
+function staleAuthNotice(logger: Logger): () => void {
+  let loggedAt = 0;
+  return () => {
+    authFailStaticTotal.inc();
+    const now = Date.now();
+    if (now - loggedAt < 60_000) return;
+    loggedAt = now;
+    logger.warn('auth: Redis cannot answer; staff tokens verified in the last 12 hours are accepted meanwhile', { code: 'auth-fail-static' });
+  };
+}
+
 function gatewayReadiness(redis: RedisConnection, lookup: RedisConnection): ReadyCheck {
   const store = redisReadiness(redis);
   return async () => {

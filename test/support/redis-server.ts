@@ -17,6 +17,8 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory (after `stop`). */
   restart(): Promise<void>;
+  /** Sends `signal` to the server: SIGSTOP freezes it with its connections open (a hung Redis), SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Finds a free TCP port on 127.0.0.1 by binding port 0 and releasing it. */
@@ -89,6 +91,9 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
       await stop();
     },
     restart: launch,
+    signal: (signal) => {
+      child?.kill(signal);
+    },
   };
 }
 
