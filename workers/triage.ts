@@ -134,6 +134,8 @@ export function taggedSubject(t: TriageRecord): string {
 export function gatekeeperHeaders(t: TriageRecord, loopValue: string): Record<string, string> {
   return {
     'X-Gatekeeper-Outcome': t.decision.outcome,
+    // Always present: empty (not left out) when nothing shaped the decision — e.g. an accepted email from a
+    // restricted customer who is written-only — as the transports keep empty fields (compose.ts).
     'X-Gatekeeper-Reasons': t.decision.reasons.join(','),
     'X-Gatekeeper-Customer': t.decision.customerId ?? (t.identification === 'ambiguous' ? 'ambiguous' : 'unidentified'),
     'X-Gatekeeper-Loop': loopValue,

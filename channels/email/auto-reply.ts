@@ -9,6 +9,13 @@ import type { ReplyHeaders } from './parse';
 /** Our loop header: set on everything we send; mail carrying it came (back) from us. */
 export const LOOP_HEADER = 'X-Gatekeeper-Loop';
 
+/**
+ * The list header fields of RFC 2369 (List-Help, -Unsubscribe, -Subscribe, -Post, -Owner, -Archive) and
+ * RFC 2919 (List-Id), names lower-cased. A list manager adds them to what it distributes, so any one of
+ * them, whatever its value (even `NO` or empty), marks mail that came through a list.
+ */
+export const LIST_HEADER_NAMES = ['list-id', 'list-help', 'list-unsubscribe', 'list-subscribe', 'list-post', 'list-owner', 'list-archive'] as const;
+
 /** Why no acknowledgement is sent. */
 export type AckSkipReason =
   | 'auto-submitted'
@@ -55,9 +62,7 @@ export function shouldAcknowledge(headers: ReplyHeaders, from: string | undefine
   }
   const precedence = h('precedence')?.toLowerCase();
   if (precedence !== undefined && ['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return { acknowledge: false, reason: 'precedence' };
-  if (h('list-id') !== undefined || h('list-unsubscribe') !== undefined || h('list-post') !== undefined) {
-    return { acknowledge: false, reason: 'mailing-list' };
-  }
+  if (LIST_HEADER_NAMES.some((name) => h(name) !== undefined)) return { acknowledge: false, reason: 'mailing-list' };
   if (h('content-type')?.toLowerCase().startsWith('multipart/report')) return { acknowledge: false, reason: 'delivery-report' };
   const returnPath = h('return-path');
   if (returnPath !== undefined && returnPath.replace(/[<>\s]/g, '') === '') return { acknowledge: false, reason: 'null-return-path' };

@@ -25,7 +25,10 @@ export interface OutboundMessage {
   subject: string;
   text: string;
   html?: string;
-  /** Extra header fields, e.g. `X-Gatekeeper-Outcome`, `Auto-Submitted`. */
+  /**
+   * Extra header fields, e.g. `X-Gatekeeper-Outcome`, `Auto-Submitted`. A field whose value is empty is
+   * sent as an empty field (`Name: `), never left out.
+   */
   headers?: Record<string, string>;
   /** Our own Message-ID (`<…@…>`); deterministic ids let a retried job be recognised downstream. */
   messageId?: string;

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import nodemailer from 'nodemailer';
 import { ulid } from 'ulid';
-import { toNodemailerOptions } from './compose';
+import { keepEmptyHeaders, toNodemailerOptions } from './compose';
 import { MailTransportError } from './errors';
 import type { MailTransport, OutboundMessage, SentMail } from './mail-transport';
 
@@ -29,6 +29,7 @@ export interface OutboxOptions {
 export function createOutboxTransport(options: OutboxOptions): MailTransport {
   // newline 'windows': RFC 5322 messages use CRLF, and .eml files are opened by mail clients as such.
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: false, newline: 'windows' });
+  composer.use('stream', keepEmptyHeaders);
   let ready: Promise<unknown> | undefined;
   return {
     kind: 'outbox',

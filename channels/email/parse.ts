@@ -11,7 +11,8 @@
  */
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { convert } from 'html-to-text';
-import { MailParser, type AddressObject, type AttachmentStream, type HeaderValue, type MessageText } from 'mailparser';
+import { MailParser, type AddressObject, type AttachmentStream, type HeaderLines, type HeaderValue, type MessageText } from 'mailparser';
+import { LIST_HEADER_NAMES } from './auto-reply';
 import { readHeaderBlock } from './message-key';
 import { authoredText } from '../../rules/word-count';
 
@@ -40,13 +41,10 @@ export type ParseProblem =
 /** The headers RFC 3834 (and our loop detection) decide on, names lower-cased. */
 export type ReplyHeaders = Readonly<Record<string, string | undefined>>;
 
-/** The header names copied into {@link ParsedEmail.replyHeaders}. */
-export const REPLY_HEADER_NAMES = [
+/** The header names read from mailparser's parsed headers into {@link ParsedEmail.replyHeaders}. */
+const PARSED_REPLY_HEADER_NAMES = [
   'auto-submitted',
   'precedence',
-  'list-id',
-  'list-unsubscribe',
-  'list-post',
   'content-type',
   'return-path',
   'x-auto-response-suppress',
@@ -56,6 +54,12 @@ export const REPLY_HEADER_NAMES = [
   'x-auto-reply',
   'feedback-id',
 ] as const;
+
+/**
+ * The header names copied into {@link ParsedEmail.replyHeaders}: those above, and the list headers
+ * (RFC 2369, RFC 2919), which are read from the raw header lines instead (see {@link listHeaders}).
+ */
+export const REPLY_HEADER_NAMES = [...PARSED_REPLY_HEADER_NAMES, ...LIST_HEADER_NAMES] as const;
 
 /** A parsed message. */
 export interface ParsedEmail {
@@ -191,6 +195,28 @@ function headerText(value: HeaderValue | undefined): string | undefined {
 }
 
 /**
+ * The list header fields (RFC 2369, RFC 2919) of the top-level header block, by lower-cased name, each
+ * unfolded as written (the first, if repeated; `''` if present but empty).
+ *
+ * They are read from the raw header lines because mailparser's parsed headers cannot tell them: it folds
+ * every `List-*` field into one `list` header (`{ id: {…}, unsubscribe: {…}, post: {…} }`), so
+ * `get('list-id')` never finds anything, and it leaves out a field whose value does not parse as an
+ * address list (an empty one, say). What RFC 3834 asks about is only whether the field is there.
+ * @param lines the top-level header lines (mailparser's `headerLines` event)
+ */
+function listHeaders(lines: HeaderLines): Partial<Record<(typeof LIST_HEADER_NAMES)[number], string>> {
+  const names: readonly string[] = LIST_HEADER_NAMES;
+  const found: Record<string, string> = {};
+  for (const { key, line } of lines) {
+    const name = key.trim().toLowerCase();
+    if (!names.includes(name) || name in found) continue;
+    const colon = line.indexOf(':');
+    found[name] = (colon < 0 ? '' : line.slice(colon + 1)).replace(/\r?\n[ \t]+/g, ' ').trim();
+  }
+  return found;
+}
+
+/**
  * Parses one raw message from a stream.
  * @param source the raw bytes (e.g. `RawMessageStore.openStream(key)`)
  * @param options which attachments to keep
@@ -209,11 +235,16 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
   // those here, the parse would wait for them for ever, and so would the job and the worker's slot.
   const unfinished = new Set<() => void>();
   let headers = new Map<string, HeaderValue>();
+  let headerLines: HeaderLines = [];
   let text: string | undefined;
   let html: string | undefined;
 
   parser.on('headers', (h: Map<string, HeaderValue>) => {
     headers = h;
+  });
+  // Emitted for the top-level header block only (not for the headers of an attached message).
+  parser.on('headerLines', (lines: HeaderLines) => {
+    headerLines = lines;
   });
   parser.on('data', (data: AttachmentStream | MessageText) => {
     if (data.type === 'text') {
@@ -277,7 +308,8 @@ export async function parseEmail(source: Readable, options: ParseOptions = {}): 
   const htmlOnly = (text === undefined || text.trim() === '') && html !== undefined;
   const fullText = (htmlOnly ? htmlToText(html ?? '') : (text ?? '')).trim();
   const replyHeaders: Record<string, string | undefined> = {};
-  for (const name of REPLY_HEADER_NAMES) replyHeaders[name] = headerText(headers.get(name));
+  for (const name of PARSED_REPLY_HEADER_NAMES) replyHeaders[name] = headerText(headers.get(name));
+  Object.assign(replyHeaders, listHeaders(headerLines));
   const contentType = headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   if (contentType?.value) replyHeaders['content-type'] = contentType.value.toLowerCase();
 

@@ -3,7 +3,7 @@
  * `smtps://user:pass@smtp.example.com`), through a small nodemailer connection pool.
  */
 import nodemailer, { type NodemailerError } from 'nodemailer';
-import { toNodemailerOptions } from './compose';
+import { keepEmptyHeaders, toNodemailerOptions } from './compose';
 import { MailTransportError } from './errors';
 import type { MailTransport, OutboundMessage, SentMail } from './mail-transport';
 
@@ -46,6 +46,7 @@ export function createSmtpRelayTransport(options: SmtpRelayOptions): MailTranspo
     greetingTimeout: timeout,
     socketTimeout: timeout,
   });
+  transporter.use('stream', keepEmptyHeaders);
   return {
     kind: 'smtp-relay',
     async send(message: OutboundMessage): Promise<SentMail> {

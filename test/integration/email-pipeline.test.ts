@@ -4,8 +4,14 @@
  * smtp-server the test starts. Every message in these tests ends up stored and forwarded (or flagged).
  */
 import { createHash } from 'node:crypto';
+import express from 'express';
 import { Redis } from 'ioredis';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import request from 'supertest';
+import { readHeaderBlock } from '../../channels/email/message-key';
+import { createLogger } from '../../config/logger';
+import { errorHandler } from '../../gateway/errors';
+import { createInboundEmailRouter } from '../../gateway/inbound-routes';
 import { digestJobId } from '../../workers/digest-queue';
 import { buildMessage, readFixture } from '../fixtures/mail/builders';
 import { EMERGENCY_NUMBER, LETTERS_FROM, MAILBOX, eventually, parse, seed, startPipeline, type Pipeline } from '../fixtures/mail/pipeline-harness';
@@ -31,6 +37,9 @@ beforeAll(async () => {
       { id: 'C1004', name: 'Lee Far', email: 'lee@customer.example', restriction: { measures: [{ type: 'named-contact', staffId: 'bounce' }] } },
       { id: 'C1005', name: 'Robin Post', restriction: { measures: [{ type: 'named-contact', staffId: 'akhan' }] } },
       { id: 'C1006', name: 'Jamie Ink', restriction: { measures: [{ type: 'named-contact', staffId: 'akhan' }, { type: 'word-limit', maxWords: 100 }] } },
+      // Restricted, but with measures that shape nothing about a written contact: its decision has no reasons.
+      { id: 'C1007', name: 'Kim Written', email: 'kim@customer.example', restriction: { measures: [{ type: 'written-only', channels: ['email', 'letter'] }] } },
+      { id: 'C1008', name: 'Max Other', restriction: { measures: [{ type: 'other', description: 'Visits to the office by appointment' }] } },
     ],
   });
 }, 60_000);
@@ -38,6 +47,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.close();
 });
+
+/**
+ * The top-level header fields of a captured message as they went over the wire (unfolded, names
+ * lower-cased, an empty field as ''). mailparser's `headers` map leaves empty fields out, so a field
+ * that must be present even when empty is checked here.
+ */
+function sentHeaders(raw: Buffer): Map<string, string[]> {
+  return readHeaderBlock(raw);
+}
 
 /** The attachments of a forward that are original messages, as raw bytes. */
 async function originals(raw: Buffer): Promise<Buffer[]> {
@@ -57,6 +75,7 @@ describe('an ordinary email from a customer without a restriction', () => {
     expect(forward.headers.get('x-gatekeeper-outcome')).toBe('proceed');
     expect(forward.headers.get('x-gatekeeper-reasons')).toBe('no-restriction');
     expect(forward.headers.get('x-gatekeeper-customer')).toBe('C1002');
+    expect(sentHeaders(fwd!.raw).get('x-gatekeeper-reasons')).toEqual(['no-restriction']);
     expect(forward.text).toMatch(/^Email received .*\nOutcome: proceed \(no-restriction\)\nCustomer: Sam Other \(C1002\)/);
     expect(fwd!.raw.includes(raw)).toBe(true);
     expect((await originals(fwd!.raw))[0]?.equals(raw)).toBe(true);
@@ -156,6 +175,7 @@ describe('word limits and repeats (named contact, no response window)', () => {
     const forward = await parse(fwd!);
     expect(forward.subject).toBe('[Restricted: named contact] Fence');
     expect(forward.headers.get('x-gatekeeper-reasons')).toBe('named-contact,word-limit-exceeded,repeat-issue');
+    expect(sentHeaders(fwd!.raw).get('x-gatekeeper-reasons')).toEqual(['named-contact,word-limit-exceeded,repeat-issue']);
     expect(forward.text).toMatch(/Words: 33 of 20 — OVER THE LIMIT: act on the first 20 words only/);
     expect(forward.text).toMatch(/Repeat of: a matter answered on Monday 5 October 2026, reference REF-77 \(contact prev-1\)/);
     expect(forward.replyTo?.text).toBe('alex@customer.example');
@@ -202,6 +222,73 @@ describe('robots, bounces and our own mail', () => {
     const key = await p.deliver(raw, { from: 'sam@customer.example' });
     await eventually(async () => ((await p.workers.deps.raw.meta(key))?.forwardedAt !== undefined ? true : undefined));
     expect(JSON.parse((await p.workers.deps.raw.meta(key))!.triage!).ack).toMatchObject({ send: false, reason: 'our-loop' });
+  });
+});
+
+describe('mailing-list mail from a known customer (RFC 2369, RFC 2919)', () => {
+  // One customer per message: each would otherwise be acknowledged, so a missed list header shows up as
+  // an acknowledgement rather than being hidden by the once-per-period rule.
+  const lists: Array<[string, Record<string, string>]> = [
+    ['List-Id', { 'List-Id': '<list.example.com>' }],
+    ['List-Unsubscribe', { 'List-Unsubscribe': '<mailto:leave@list.example.com>' }],
+    ['List-Id and List-Post', { 'List-Id': 'Tenants forum <list.example.com>', 'List-Post': '<mailto:list@list.example.com>' }],
+    ['List-Help', { 'List-Help': '<https://list.example.com/help>' }],
+  ];
+  let app: express.Express;
+  let n = 0;
+
+  beforeAll(() => {
+    app = express();
+    app.use(createInboundEmailRouter({ ingest: p.ingestion.ingest, guards: [], maxMessageBytes: p.config.maxMessageBytes }));
+    app.use(errorHandler(createLogger('silent')));
+  });
+
+  /** A fresh known customer; returns their address. */
+  async function aListMember(): Promise<string> {
+    n += 1;
+    const email = `member-${n}@customer.example`;
+    await seed(p, { customers: [{ id: `C2${String(n).padStart(3, '0')}`, name: `Member ${n}`, email }] });
+    return email;
+  }
+
+  async function expectForwardedNotAcknowledged(key: string, email: string): Promise<void> {
+    await eventually(async () => ((await p.workers.deps.raw.meta(key))?.forwardedAt !== undefined ? true : undefined));
+    expect(JSON.parse((await p.workers.deps.raw.meta(key))!.triage!).ack).toEqual({ send: false, reason: 'mailing-list' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.outbound.messages.filter((m) => m.rcptTo.includes(email))).toHaveLength(0);
+  }
+
+  it.each(lists)('over SMTP, a message carrying %s is forwarded but never acknowledged', async (_name, headers) => {
+    const email = await aListMember();
+    const raw = buildMessage({ from: email, subject: FRESH_SUBJECT(), text: 'News for all members of the forum.', headers });
+    await expectForwardedNotAcknowledged(await p.deliver(raw, { from: email }), email);
+  });
+
+  it.each(lists)('over POST /inbound/email, a message carrying %s is forwarded but never acknowledged', async (_name, headers) => {
+    const email = await aListMember();
+    const raw = buildMessage({ from: email, subject: FRESH_SUBJECT(), text: 'News for all members of the forum.', headers });
+    const res = await request(app).post('/inbound/email').set('Content-Type', 'message/rfc822').send(raw);
+    expect(res.status).toBe(202);
+    await expectForwardedNotAcknowledged(res.body.messageKey as string, email);
+  });
+});
+
+describe('X-Gatekeeper-Reasons when a decision has no reasons', () => {
+  it('is on the forward of a restricted customer’s accepted email, empty, beside the outcome and customer', async () => {
+    const subject = FRESH_SUBJECT();
+    const raw = buildMessage({ from: 'kim@customer.example', subject, text: 'The bathroom extractor fan has stopped working.' });
+    const key = await p.deliver(raw, { from: 'kim@customer.example' });
+    const fwd = await eventually(async () => p.outbound.messages.find((m) => m.rcptTo.includes(MAILBOX.default) && m.raw.includes(raw)));
+    expect((await p.open.store.contacts.get('C1007', key))?.reasons).toEqual([]);
+    const headers = sentHeaders(fwd.raw);
+    expect(headers.get('x-gatekeeper-outcome')).toEqual(['proceed']);
+    expect(headers.get('x-gatekeeper-reasons')).toEqual(['']);
+    expect(headers.get('x-gatekeeper-customer')).toEqual(['C1007']);
+    expect(fwd.raw.toString('latin1')).toMatch(/\r\nX-Gatekeeper-Reasons: ?\r\n/);
+    // The rest of the message is intact: subject, summary, and the original attached unchanged.
+    const forward = await parse(fwd);
+    expect(forward.subject).toBe(`[Restricted] ${subject}`);
+    expect((await originals(fwd.raw))[0]?.equals(raw)).toBe(true);
   });
 });
 
@@ -297,6 +384,18 @@ describe('scanned letters from LETTERS_FROM', () => {
     expect(contact?.details).toMatchObject({ manualCount: true });
     const printed = await eventually(async () => p.outbound.messages.find((m) => m.rcptTo.includes(MAILBOX.print) && m.raw.includes(Buffer.from('C1006'))), 30_000);
     expect((await parse(printed)).subject).toBe('Print and post: acknowledgement of a letter from Jamie Ink (C1006)');
+  }, 60_000);
+
+  it('carries an empty X-Gatekeeper-Reasons on the forward of a restricted customer’s letter whose decision has no reasons', async () => {
+    const pdf = await letterPdf(['Customer reference: C1008', 'Dear Sir or Madam', 'The fence post by my gate has rotted through.', 'Yours faithfully, Max']);
+    const raw = buildMessage({ from: LETTERS_FROM, subject: 'Scanned post #121', text: 'Scanned letter attached.', attachments: [{ filename: 'scan-121.pdf', contentType: 'application/pdf', content: pdf }] });
+    const key = await p.deliver(raw, { from: LETTERS_FROM });
+    const fwd = await eventually(async () => p.outbound.messages.find((m) => m.rcptTo.includes(MAILBOX.default) && m.raw.includes(raw)), 30_000);
+    expect(await p.open.store.contacts.get('C1008', key)).toMatchObject({ channel: 'letter', reasons: [] });
+    const headers = sentHeaders(fwd.raw);
+    expect(headers.get('x-gatekeeper-outcome')).toEqual(['proceed']);
+    expect(headers.get('x-gatekeeper-reasons')).toEqual(['']);
+    expect(headers.get('x-gatekeeper-customer')).toEqual(['C1008']);
   }, 60_000);
 
   it('routes a letter without a customer reference to the default mailbox for a person, with no acknowledgement', async () => {

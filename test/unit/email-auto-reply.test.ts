@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { shouldAcknowledge, type AckSkipReason } from '../../channels/email/auto-reply';
 import { parseEmail } from '../../channels/email/parse';
-import { readFixture } from '../fixtures/mail/builders';
+import { buildMessage, readFixture } from '../fixtures/mail/builders';
 
 const OURS = ['landlord.example'];
 const customer = 'pat@customer.example';
@@ -59,5 +59,35 @@ describe('shouldAcknowledge over parsed fixtures', () => {
     expect(await verdict('out-of-office.eml')).toMatchObject({ acknowledge: false, reason: 'auto-submitted' });
     expect(await verdict('outlook-html-reply.eml')).toEqual({ acknowledge: true });
     expect(readFileSync(join(__dirname, '../fixtures/mail/bounce.eml'), 'latin1')).toContain('multipart/report');
+  });
+});
+
+// Through the real parser: mailparser merges every List-* field into one `list` header object, so a
+// test that hands shouldAcknowledge a ready-made `{ 'list-id': … }` cannot see whether parsing finds them.
+describe('shouldAcknowledge over parsed mailing-list mail (RFC 2369, RFC 2919)', () => {
+  const lists: Array<[string, Record<string, string>]> = [
+    ['List-Id', { 'List-Id': '<list.example.com>' }],
+    ['List-Id with a description', { 'List-Id': 'Tenants forum <tenants.list.example.com>' }],
+    ['List-Unsubscribe (mailto)', { 'List-Unsubscribe': '<mailto:leave@list.example.com>' }],
+    ['List-Unsubscribe (https and mailto, folded)', { 'List-Unsubscribe': '<https://list.example.com/u?id=1>,\r\n <mailto:leave@list.example.com>' }],
+    ['List-Id and List-Post', { 'List-Id': '<list.example.com>', 'List-Post': '<mailto:list@list.example.com>' }],
+    ['List-Post: NO (an announcement list)', { 'List-Post': 'NO' }],
+    ['List-Help', { 'List-Help': '<https://list.example.com/help>' }],
+    ['List-Subscribe', { 'List-Subscribe': '<mailto:join@list.example.com?subject=subscribe>' }],
+    ['List-Owner', { 'List-Owner': '<mailto:owner@list.example.com> (Pat Owner)' }],
+    ['List-Archive', { 'List-Archive': '<https://list.example.com/archive/>' }],
+    ['an empty List-Archive', { 'List-Archive': '' }],
+    ['a lower-case list-id', { 'list-id': '<list.example.com>' }],
+  ];
+  it.each(lists)('does not acknowledge a known sender’s message carrying %s', async (_name, headers) => {
+    const raw = buildMessage({ from: `Pat Tenant <${customer}>`, subject: 'Forum digest', text: 'Hello all.', headers });
+    const parsed = await parseEmail(Readable.from([raw]));
+    expect(shouldAcknowledge(parsed.replyHeaders, parsed.from?.address, OURS, parsed.subject)).toEqual({ acknowledge: false, reason: 'mailing-list' });
+  });
+
+  it('still acknowledges the same message without list headers (or with a look-alike header)', async () => {
+    const raw = buildMessage({ from: `Pat Tenant <${customer}>`, subject: 'Forum digest', text: 'Hello all.', headers: { 'X-List-Name': 'not a list header' } });
+    const parsed = await parseEmail(Readable.from([raw]));
+    expect(shouldAcknowledge(parsed.replyHeaders, parsed.from?.address, OURS, parsed.subject)).toEqual({ acknowledge: true });
   });
 });

@@ -111,6 +111,39 @@ describe('parseEmail: structure', () => {
   });
 });
 
+describe('parseEmail: the headers RFC 3834 decides on', () => {
+  it('keeps each RFC 2369 / RFC 2919 list header by name, as written (mailparser merges them into one `list` object)', async () => {
+    const raw = buildMessage({
+      headers: {
+        'List-Id': 'Tenants forum <tenants.list.example.com>',
+        'List-Unsubscribe': '<https://list.example.com/u?id=1>,\r\n <mailto:leave@list.example.com>',
+        'List-Post': 'NO',
+        'List-Help': '<mailto:help@list.example.com>',
+        'List-Subscribe': '<mailto:join@list.example.com>',
+        'List-Owner': '<mailto:owner@list.example.com>',
+        'List-Archive': '',
+      },
+    });
+    const parsed = await parseEmail(streamOf(raw, 13));
+    expect(parsed.replyHeaders).toMatchObject({
+      'list-id': 'Tenants forum <tenants.list.example.com>',
+      'list-unsubscribe': '<https://list.example.com/u?id=1>, <mailto:leave@list.example.com>',
+      'list-post': 'NO',
+      'list-help': '<mailto:help@list.example.com>',
+      'list-subscribe': '<mailto:join@list.example.com>',
+      'list-owner': '<mailto:owner@list.example.com>',
+      'list-archive': '',
+    });
+  });
+
+  it('reports no list header for a message without one', async () => {
+    const parsed = await parseEmail(streamOf(buildMessage({})));
+    for (const name of ['list-id', 'list-unsubscribe', 'list-post', 'list-help', 'list-subscribe', 'list-owner', 'list-archive']) {
+      expect(parsed.replyHeaders[name]).toBeUndefined();
+    }
+  });
+});
+
 describe('parseEmail: malformed messages are flagged, never dropped', () => {
   it('flags a truncated multipart message and keeps what could be read', async () => {
     const parsed = await parseEmail(streamOf(readFixture('truncated-mime.eml'), 64));
