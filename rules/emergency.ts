@@ -52,7 +52,7 @@ interface Step {
   terms: number[];
   /** How many unmatched words may come between the previous slot and this one. */
   gapBefore: number;
-  /** Whether this slot must be in the same sentence as the previous one (a `**` gap). */
+  /** Whether this slot must be in the same sentence as the previous one (a `**` gap, or any `ignore:` slot). */
   sameSentence: boolean;
 }
 
@@ -164,7 +164,8 @@ export function compilePhrases(phrases: readonly string[]): CompiledPhrases {
 /**
  * Whether a written contact reports an emergency: any phrase of the list matches the normalised text
  * (lower case, NFKC, accents and punctuation removed), tolerating one-letter misspellings of `~` words,
- * unless the match ends inside an `ignore:` phrase whose words it does not all claim (`fire` in "fire door").
+ * unless the match ends inside an `ignore:` phrase (read within one sentence) whose words it does not all claim
+ * (`fire` in "fire door").
  *
  * @param text - the contact's text (subject and body, as the caller chooses)
  * @param phrases - the phrase list, normally `EMERGENCY_PHRASES` from config
@@ -258,7 +259,9 @@ function parsePhrase(
       terms.push(termId(isPrefix ? 'prefix' : isFuzzy ? 'fuzzy' : 'exact', word));
     }
     if (terms.length === 0) throw new EmergencyPhraseError(source, `"${token}" has no words`);
-    steps.push({ terms, gapBefore: gap, sameSentence });
+    // A harmless phrase is read within one sentence: "no reason to live. There is…" is not "live there",
+    // and "he threatens me. You threatened me with eviction" does not excuse the first threat.
+    steps.push({ terms, gapBefore: gap, sameSentence: sameSentence || (ignore && steps.length > 0) });
     gap = 0;
     sameSentence = false;
   }

@@ -117,6 +117,16 @@ describe('phrase syntax', () => {
     expect(detectEmergency('there is no water at all', phrases).emergency).toBe(true);
   });
 
+  test('ignore: a harmless phrase is read within one sentence', () => {
+    const phrases = ['no reason * live', 'threat* me', 'ignore: live there', 'ignore: threat* me * eviction'];
+    expect(detectEmergency('I would like to live there', phrases).emergency).toBe(false);
+    expect(detectEmergency('I have no reason to live there any more', phrases).emergency).toBe(false);
+    expect(detectEmergency('I have no reason to live. There is nothing left', phrases).matched).toEqual(['no reason * live']);
+    expect(detectEmergency('I have no reason to live\n\nthere is a leak too', phrases).emergency).toBe(true);
+    expect(detectEmergency('you threatened me with eviction', phrases).emergency).toBe(false);
+    expect(detectEmergency('he threatens me. You threatened me with eviction', phrases).matched).toEqual(['threat* me']);
+  });
+
   test('ignore: a match that wholly contains the harmless phrase still counts', () => {
     const phrases = ['smell * gas fire', 'ignore: gas fire'];
     expect(detectEmergency('a smell from the gas fire', phrases).emergency).toBe(true);
