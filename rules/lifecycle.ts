@@ -374,8 +374,16 @@ export function toEnforced(r: Restriction): EnforcedRestriction {
     ...(r.singlePointOfContact ? { singlePointOfContact: r.singlePointOfContact } : {}),
     adjustments: r.adjustments,
     exceptions: r.exceptions,
-    appealed: r.appealed,
+    appealed: isAppealOpen(r),
   };
+}
+
+/**
+ * Whether an appeal awaits its outcome. `Restriction.appealed` stays set once the restriction has been
+ * appealed (its record keeps the outcome), but agents are told "under appeal" only while it is open.
+ */
+export function isAppealOpen(r: Pick<Restriction, 'appealed' | 'appeal'>): boolean {
+  return r.appealed && r.appeal?.outcome === undefined;
 }
 
 /**

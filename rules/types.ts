@@ -213,6 +213,7 @@ export interface EnforcedRestriction {
   singlePointOfContact?: string;
   adjustments: Adjustment[];
   exceptions: RestrictionException[];
+  /** An appeal awaits its outcome (not merely "was appealed": see `isAppealOpen`). */
   appealed: boolean;
 }
 

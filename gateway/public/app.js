@@ -968,7 +968,8 @@ function termsList(restriction) {
     add('Review date', `${formatDate(restriction.reviewAt)}${overdue ? ' (overdue)' : ''}`);
   }
   if (restriction.endsAt) add('Ends', formatDate(restriction.endsAt));
-  if (restriction.appealed) add('Appeal', 'Under appeal — the restriction still applies');
+  // Open appeals only: a restriction keeps `appealed` (and the appeal's record) once the outcome is in.
+  if (restriction.appealed && !(restriction.appeal && restriction.appeal.outcome)) add('Appeal', 'Under appeal — the restriction still applies');
   for (const e of restriction.exceptions || []) add('One-off exception', `${CHANNEL_NOUNS[e.channel] || e.channel} until ${formatDateTime(e.until)}: ${e.note}`);
   return h('dl', { class: 'terms' }, rows);
 }
