@@ -118,6 +118,10 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof StoreUnavailableError || (err instanceof Error && (err as { code?: unknown }).code === 'store-unavailable')) {
     return new ServiceUnavailable('store-unavailable', 'The restriction store is unavailable; try again shortly', 5);
   }
+  // A path parameter that is not valid percent-encoding (`/v1/customers/%E0%A4%A`): the router says 400.
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return new BadRequest('invalid-path', 'The request path is not valid percent-encoding');
+  }
   if (isBodyParserError(err)) {
     switch (err.type) {
       case 'entity.too.large':

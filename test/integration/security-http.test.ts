@@ -214,6 +214,14 @@ describe('unknown routes', () => {
     expectErrorShape(await request(h.app).get('/v1/nothing'), 401, 'unauthenticated');
   });
 
+  it('answers 400 invalid-path for a path parameter that is not valid percent-encoding, never a 500', async () => {
+    for (const path of ['/v1/customers/%E0%A4%A', '/v1/customers/%', '/v1/customers/%E0%A4%A/flags', '/v1/restrictions/%ZZ']) {
+      const res = await request(h.app).get(path).set('Authorization', `Bearer ${adminToken}`);
+      expectErrorShape(res, 400, 'invalid-path');
+      expect(res.text).not.toContain('%E0');
+    }
+  });
+
   it('does not echo the request path back unescaped', async () => {
     const res = await request(h.app).get('/%3Cscript%3Ealert(1)%3C%2Fscript%3E');
     expectErrorShape(res, 404, 'not-found');
