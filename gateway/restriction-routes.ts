@@ -21,7 +21,7 @@ import {
   type DecideContext,
   type RequestInput,
 } from '../rules/lifecycle';
-import type { Category, Restriction, Role, Staff } from '../rules/types';
+import type { Category, Restriction, Role, Staff, Transition } from '../rules/types';
 import { requireRole } from './auth';
 import { Forbidden, NotFound, ServiceUnavailable, Unprocessable } from './errors';
 import { idFromIdempotencyKey, idempotencyKeyOf } from './idempotency';
@@ -30,6 +30,7 @@ import type { ApiDeps } from './api-deps';
 import {
   appealBody,
   appealOutcomeBody,
+  approveBody,
   decideBody,
   exceptionBody,
   reasonBody,
@@ -43,6 +44,15 @@ import { parseBody, parseQuery } from './validate';
 /** 422 for an `Idempotency-Key` sent again with another request. */
 function keyReused(): Unprocessable {
   return new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
+}
+
+/**
+ * The audit details of a lifecycle step: the states it moved between and its reason, so that the audit
+ * stream alone says who (its actor), when (its time), what and why (DESIGN.md §2) of every transition.
+ */
+function stepDetails(step: Transition | undefined): Record<string, string> | undefined {
+  if (step === undefined) return undefined;
+  return { ...(step.from ? { from: step.from } : {}), to: step.to, ...(step.note ? { note: step.note } : {}) };
 }
 
 /** The audit's once-key of a restriction request: one record per restriction, however often it is retried. */
@@ -74,7 +84,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     const expired = expireIfDue(r, deps.now());
     if (expired) {
       await store.restrictions.save(expired, r.history.length);
-      await deps.audit('system', 'restriction.expire', expired);
+      await deps.audit('system', 'restriction.expire', expired, stepDetails(expired.history.at(-1)));
       await deps.onTransition?.(r, expired, 'expire');
       return expired;
     }
@@ -98,7 +108,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   /** Saves a transition, audits it and tells the caller the new state. */
   async function commit(res: Response, before: Restriction, after: Restriction, action: string, status = 200): Promise<void> {
     await store.restrictions.save(after, before.history.length);
-    await deps.audit(actor(res).id, `restriction.${action}`, after);
+    await deps.audit(actor(res).id, `restriction.${action}`, after, stepDetails(after.history.at(-1)));
     await deps.onTransition?.(before, after, action);
     res.status(status).json({ id: after.id, status: after.status, restriction: after });
   }
@@ -130,7 +140,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     const customer = await store.customers.get(body.customerId);
     if (!customer) throw new NotFound('customer-not-found', `No customer ${body.customerId}`);
     const authoriser = body.authorisedBy ? await store.staff.get(body.authorisedBy) : undefined;
-    const r = requestRestriction(input, { id, actor: staff, now: deps.now(), ...(authoriser ? { authoriser } : {}) });
+    const r = requestRestriction(input, { id, actor: staff, now: deps.now(), timeZone: deps.config.timeZone, ...(authoriser ? { authoriser } : {}) });
     try {
       // Retry-safe: an attempt that stopped half-way is completed (its indexes written), a whole copy refused.
       await store.restrictions.create(r);
@@ -148,7 +158,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
       await replayRequest(res, earlier, input, staff.id);
       return;
     }
-    await deps.audit(staff.id, 'restriction.request', r, undefined, requestAuditKey(r.id));
+    await deps.audit(staff.id, 'restriction.request', r, stepDetails(r.history[0]), requestAuditKey(r.id));
     res.status(201).json({ id: r.id, status: r.status });
   });
 
@@ -158,7 +168,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
    */
   async function replayRequest(res: Response, earlier: Restriction, input: RequestInput, staffId: string): Promise<void> {
     if (!isSameRequest(earlier, input, staffId)) throw keyReused();
-    await deps.audit(earlier.requestedBy, 'restriction.request', earlier, undefined, requestAuditKey(earlier.id));
+    await deps.audit(earlier.requestedBy, 'restriction.request', earlier, stepDetails(earlier.history[0]), requestAuditKey(earlier.id));
     res.set('Idempotent-Replayed', 'true').status(201).json({ id: earlier.id, status: earlier.status });
   }
 
@@ -193,13 +203,15 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
       ...(body.endsAt ? { endsAt: body.endsAt } : {}),
       singlePointOfContact: body.singlePointOfContact,
       ...(body.adjustments ? { adjustments: body.adjustments } : {}),
+      ...(body.note !== undefined ? { note: body.note } : {}),
     };
     await commit(res, r, decideRestriction(r, input, await decideContext(r, actor(res))), 'decide');
   });
 
   router.post('/:id/approve', requireRole('ts-manager'), async (req, res) => {
+    const body = parseBody(approveBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, approveRestriction(r, { actor: actor(res), now: deps.now() }), 'approve');
+    await commit(res, r, approveRestriction(r, { actor: actor(res), now: deps.now() }, body.note !== undefined ? { note: body.note } : {}), 'approve');
   });
 
   router.post('/:id/reject', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
@@ -229,7 +241,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   router.post('/:id/appeal', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
     const body = parseBody(appealBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, recordAppeal(r, body, { actor: actor(res), now: deps.now() }), 'appeal');
+    await commit(res, r, recordAppeal(r, body, { actor: actor(res), now: deps.now(), timeZone: deps.config.timeZone }), 'appeal');
   });
 
   router.post('/:id/appeal-outcome', requireRole('ts-manager'), async (req, res) => {

@@ -50,7 +50,13 @@ export const measureSchema = z.discriminatedUnion('type', [
 ]);
 
 const evidence = z.object({ type: text(60), reference: text(200), note: z.string().max(2000).optional() });
-const warning = z.object({ type: z.enum(['informal', 'formal']), date: z.string().min(10).max(40), reference: z.string().max(200).optional() });
+/**
+ * A warning's `date` is any short string here: whether it is a real date that is not in the future is the
+ * rules' business (422 `invalid-dates`, rules/lifecycle.ts), because a warning that was not given cannot
+ * count as the one the contract's `no-warning` rule asks for. Only a wrong JSON type or an absurd length is a
+ * malformed body (400).
+ */
+const warning = z.object({ type: z.enum(['informal', 'formal']), date: z.string().max(40), reference: z.string().max(200).optional() });
 const adjustment = z.object({ need: text(60), arrangement: text(500) });
 
 /** `category` and `evidence` are checked by the rules (422 no-category / no-evidence), so absent ones pass here. */
@@ -62,15 +68,6 @@ export const requestBody = z.object({
   authorisedBy: z.string().max(64).optional().default(''),
   warnings: z.array(warning).max(20).optional(),
   noWarningReason: z.string().max(2000).optional(),
-});
-
-export const decideBody = z.object({
-  measures: z.array(measureSchema).max(20),
-  startsAt: dateOrInstant.optional(),
-  reviewAt: dateOrInstant.optional(),
-  endsAt: dateOrInstant.optional(),
-  singlePointOfContact: id,
-  adjustments: z.array(adjustment).max(20).optional(),
 });
 
 /**
@@ -85,6 +82,28 @@ function alsoNamed(from: string, to: string): (body: unknown) => unknown {
     return record[to] === undefined && record[from] !== undefined ? { ...record, [to]: record[from] } : body;
   };
 }
+
+/**
+ * The optional "why" of a step whose contract body names none (`/decide`, `/approve`): `note`, as the other
+ * steps but `/reject` and `/lift` call it, also taken as `reason`. Blank is no note (the rules drop it).
+ */
+const optionalNote = z.string().max(4000).optional();
+
+export const decideBody = z.preprocess(
+  alsoNamed('reason', 'note'),
+  z.object({
+    measures: z.array(measureSchema).max(20),
+    startsAt: dateOrInstant.optional(),
+    reviewAt: dateOrInstant.optional(),
+    endsAt: dateOrInstant.optional(),
+    singlePointOfContact: id,
+    adjustments: z.array(adjustment).max(20).optional(),
+    note: optionalNote,
+  }),
+);
+
+/** `/approve` has no fixed body: none at all (no `Content-Type`, so express leaves `req.body` unset) is `{}`. */
+export const approveBody = z.preprocess((body) => alsoNamed('reason', 'note')(body ?? {}), z.object({ note: optionalNote }));
 
 export const reasonBody = z.preprocess(alsoNamed('note', 'reason'), z.object({ reason: text(2000) }));
 

@@ -9,6 +9,9 @@
  * history, and throws a RuleError when the action is refused. Which roles may call which action is the
  * gateway's concern; separation of duties — the part that depends on the record — is checked here.
  */
+import { DateTime } from 'luxon';
+
+import { timeZoneOf } from './call-windows';
 import { conflict, forbidden, invalid } from './errors';
 import {
   CATEGORIES,
@@ -29,7 +32,15 @@ import { validateMeasures, type ValidationContext } from './validation';
 export interface LifecycleContext {
   actor: Staff;
   now: Date;
+  /**
+   * The IANA zone that says which day it is, for dates of things that have happened (a warning, an appeal
+   * received), which must not be later than today. Default `Europe/London`, DESIGN.md §2's default zone.
+   */
+  timeZone?: string;
 }
+
+/** DESIGN.md §2: local wall-clock times are in the configured zone, `Europe/London` unless configured. */
+const DEFAULT_TIME_ZONE = 'Europe/London';
 
 /** Context for actions that set measures: validation needs the customer and the staff directory. */
 export interface DecideContext extends LifecycleContext, Omit<ValidationContext, 'now'> {
@@ -53,6 +64,13 @@ export interface DecideInput {
   endsAt?: string;
   singlePointOfContact: string;
   adjustments?: Adjustment[];
+  /** Why these measures (optional: the contract's decide body has no reason field); recorded in the history. */
+  note?: string;
+}
+
+/** An approval's optional note: why it was approved, recorded in the history. */
+export interface ApproveInput {
+  note?: string;
 }
 
 export interface ReviewInput {
@@ -109,6 +127,49 @@ function requireText(value: string | undefined, code: string, message: string): 
   return value.trim();
 }
 
+/** An optional note, trimmed; blank is no note, so the history never shows an empty "why". */
+function optionalText(value: string | undefined): string | undefined {
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  return trimmed === '' ? undefined : trimmed;
+}
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The instants the staff API takes elsewhere (zod's `iso.datetime({ offset: true })`): seconds and an offset. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * The day, in `timeZone`, of a date at which something happened: an ISO calendar date (`2026-10-05`) is that
+ * day; an ISO instant with its offset (`2026-10-05T14:30:00+01:00`) is the day it fell on in the zone.
+ * `undefined` for anything else, including days and times that do not exist (`2026-02-29`, `2026-13-45`).
+ */
+function dayOf(value: string, timeZone: string): string | undefined {
+  if (CALENDAR_DATE.test(value)) {
+    // luxon refuses a month or day out of range, where `new Date()` would roll `2026-02-30` into March.
+    return DateTime.fromISO(value, { zone: 'utc' }).isValid ? value : undefined;
+  }
+  if (!INSTANT.test(value)) return undefined;
+  const instant = DateTime.fromISO(value, { setZone: true });
+  return instant.isValid ? (instant.setZone(timeZoneOf(timeZone)).toISODate() ?? undefined) : undefined;
+}
+
+/**
+ * Checks the date of something that has already happened (a warning given, an appeal received): a real
+ * calendar date or instant, and not after today. "Today" is the day in the configured zone, not UTC (at
+ * 00:30 BST it is already tomorrow in London), and a date is compared by its day: a date is what the people
+ * who record it mean, and an instant later today is most likely a client clock running ahead.
+ * @throws RuleError `invalid-dates` (422) naming the field.
+ */
+function requirePastDate(value: unknown, field: string, ctx: LifecycleContext): void {
+  const zone = ctx.timeZone ?? DEFAULT_TIME_ZONE;
+  const day = typeof value === 'string' ? dayOf(value, zone) : undefined;
+  if (day === undefined) {
+    throw invalid('invalid-dates', `${field} must be a calendar date (YYYY-MM-DD) or a date-time with its offset, not ${JSON.stringify(value)}`);
+  }
+  const today = DateTime.fromJSDate(ctx.now).setZone(timeZoneOf(zone)).toISODate() ?? '';
+  // Both are YYYY-MM-DD with four-digit years, so they compare as strings.
+  if (day > today) throw invalid('invalid-dates', `${field} ${JSON.stringify(value)} is in the future: record it once it has happened`);
+}
+
 /**
  * Whether `stored` is the restriction that `input`, sent by `requestedBy`, asked for: the same customer,
  * category, summary, evidence, authorising manager, warnings (or reason for none) and requester, compared
@@ -158,6 +219,9 @@ export function requestRestriction(
     throw forbidden('self-authorised', 'A request must be authorised by a manager other than the requester');
   }
   const warnings = input.warnings ?? [];
+  // Policy §5: the customer is first given the chance to change. A warning with no real date, or one dated
+  // after the request, cannot show that, so it is refused rather than counted as the warning given.
+  warnings.forEach((w, i) => requirePastDate(w.date, `warnings[${i}].date`, ctx));
   const noWarningReason = input.noWarningReason?.trim();
   if (warnings.length === 0 && !noWarningReason) {
     throw invalid(
@@ -195,7 +259,7 @@ export function decideRestriction(r: Restriction, input: DecideInput, ctx: Decid
   requireStatus(r, 'decide', ['requested']);
   if (!input.singlePointOfContact) throw invalid('unknown-staff', 'singlePointOfContact must name a member of staff');
   validateMeasures(input, { ...ctx, now: ctx.now });
-  return transition(r, 'decide', 'pending-approval', ctx, undefined, {
+  return transition(r, 'decide', 'pending-approval', ctx, optionalText(input.note), {
     decidedBy: ctx.actor.id,
     decidedAt: ctx.now.toISOString(),
     measures: input.measures,
@@ -209,15 +273,16 @@ export function decideRestriction(r: Restriction, input: DecideInput, ctx: Decid
 
 /**
  * A ts-manager approves (policy §9). Separation of duties: the approver neither requested nor decided.
- * Enforcement starts at `startsAt`, or now.
+ * Enforcement starts at `startsAt`, or now. The approval's note, if any, is recorded in the history (it is
+ * optional: the contract gives /approve no body).
  */
-export function approveRestriction(r: Restriction, ctx: LifecycleContext): Restriction {
+export function approveRestriction(r: Restriction, ctx: LifecycleContext, input: ApproveInput = {}): Restriction {
   requireStatus(r, 'approve', ['pending-approval']);
   if (ctx.actor.id === r.requestedBy || ctx.actor.id === r.decidedBy) {
     throw forbidden('separation-of-duties', 'The approver must be neither the requester nor the decider');
   }
   const at = ctx.now.toISOString();
-  return transition(r, 'approve', 'active', ctx, undefined, {
+  return transition(r, 'approve', 'active', ctx, optionalText(input.note), {
     approvedBy: ctx.actor.id,
     approvedAt: at,
     startsAt: r.startsAt ?? at,
@@ -299,7 +364,8 @@ export function recordAppeal(r: Restriction, input: { receivedAt?: string; groun
   if (r.appealed && r.appeal && !r.appeal.outcome) throw conflict('appeal-open', 'An appeal is already awaiting its outcome');
   const grounds = requireText(input.grounds, 'no-grounds', 'Record the grounds of the appeal');
   const receivedAt = input.receivedAt ?? ctx.now.toISOString();
-  if (Number.isNaN(new Date(receivedAt).getTime())) throw invalid('invalid-dates', 'receivedAt is not a valid date-time');
+  // An appeal cannot have been received after it is recorded (the console says so too; the API did not).
+  requirePastDate(receivedAt, 'receivedAt', ctx);
   return transition(r, 'appeal', 'active', ctx, grounds, {
     appealed: true,
     appeal: { receivedAt, recordedBy: ctx.actor.id, grounds },

@@ -1582,6 +1582,9 @@ async function afterAction(id, message) {
   heading.after(notice(message, 'success'));
 }
 
+/** The hint of an optional step note: every transition records why (DESIGN.md §2), and who will read it. */
+const PRIVATE_NOTE_HINT = 'Kept in the case history. Never shown to agents or sent to the customer.';
+
 function decideForm(r, customer) {
   const summary = errorSummary('decide-errors');
   const measures = measuresEditor('decide', []);
@@ -1597,6 +1600,7 @@ function decideForm(r, customer) {
     field('Review date', input('decide-review', { type: 'date', class: 'input input--short' }), { hint: `Within ${REVIEW_MAX_MONTHS} months` }),
     field('End date (optional)', input('decide-ends', { type: 'date', class: 'input input--short' }), { hint: 'The restriction ends at the start of this day' }),
     adjustments.element,
+    field('Reasons for these measures (optional)', textarea('decide-note', { rows: 3 }), { hint: PRIVATE_NOTE_HINT }),
     h('button', { type: 'submit', class: 'button' }, 'Send for approval'),
   );
   handleForm(
@@ -1616,7 +1620,8 @@ function decideForm(r, customer) {
       if (endsAt && new Date(endsAt).getTime() <= start.getTime()) errors.push({ field: 'decide-ends', message: 'The end date must be after the start' });
       const adj = adjustments.read();
       checkChannels(list, customer, adj, errors, 'decide-types-0');
-      const value = { measures: list, reviewAt, singlePointOfContact: spoc, ...(startsAt ? { startsAt } : {}), ...(endsAt ? { endsAt } : {}), ...(adj.length ? { adjustments: adj } : {}) };
+      const note = $('decide-note').value.trim();
+      const value = { measures: list, reviewAt, singlePointOfContact: spoc, ...(startsAt ? { startsAt } : {}), ...(endsAt ? { endsAt } : {}), ...(adj.length ? { adjustments: adj } : {}), ...(note ? { note } : {}) };
       return { errors, value };
     },
     async (value) => {
@@ -1635,14 +1640,18 @@ function approveForm(r) {
     h('h2', {}, 'Approve'),
     summary,
     h('p', {}, 'Approving starts enforcement and sends the customer their notification letter.'),
+    field('Note (optional)', textarea('approve-note', { rows: 2 }), { hint: PRIVATE_NOTE_HINT }),
     h('button', { type: 'submit', class: 'button' }, 'Approve restriction'),
   );
   handleForm(
     form,
     summary,
-    () => ({ errors: [], value: null }),
-    async () => {
-      await api(`/v1/restrictions/${enc(r.id)}/approve`, { method: 'POST', body: {} });
+    () => {
+      const note = $('approve-note').value.trim();
+      return { errors: [], value: note ? { note } : {} };
+    },
+    async (value) => {
+      await api(`/v1/restrictions/${enc(r.id)}/approve`, { method: 'POST', body: value });
       await afterAction(r.id, 'Approved. The restriction is now active.');
     },
   );

@@ -157,9 +157,12 @@ describe('caseworker screens (Chromium)', () => {
     await page.locator('#decide-types-1').check();
     await page.locator('#decide-nc-staff').fill('jsmith');
     await page.locator('#decide-review').fill(localDate(today().plus({ months: 3 })));
+    await page.locator('#decide-note').fill('Two morning windows keep a phone line open with Jo');
     await page.getByRole('button', { name: 'Send for approval' }).click();
     await page.locator('#restriction-status', { hasText: 'Decided — waiting for approval' }).waitFor();
     expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('pending-approval');
+    // Every transition records why (DESIGN.md §2): the decider's reasons are in the history.
+    await page.getByRole('table', { name: 'Every step, oldest first' }).getByRole('cell', { name: 'Two morning windows keep a phone line open with Jo' }).waitFor();
     await screenshot(page, 'console-decided');
   });
 
@@ -168,9 +171,12 @@ describe('caseworker screens (Chromium)', () => {
     await page.goto(`${gk.url}/console#/cases`);
     await page.locator('section[aria-labelledby="pending-heading"]').getByRole('link', { name: restrictionId }).click();
     await page.locator('#approve-form').waitFor();
+    await page.locator('#approve-note').fill('Approved after checking the policy and the evidence');
     await page.getByRole('button', { name: 'Approve restriction' }).click();
     await page.locator('#restriction-status', { hasText: 'Active' }).waitFor();
     expect((await gk.store.restrictions.get(restrictionId))?.status).toBe('active');
+    expect((await gk.store.restrictions.get(restrictionId))?.history.at(-1)).toMatchObject({ action: 'approve', by: 'tara', note: 'Approved after checking the policy and the evidence' });
+    await page.getByRole('table', { name: 'Every step, oldest first' }).getByRole('cell', { name: 'Approved after checking the policy and the evidence' }).waitFor();
     await screenshot(page, 'console-approved');
 
     // The approval sends the customer's notification: a printable letter to the print mailbox (Cath cannot

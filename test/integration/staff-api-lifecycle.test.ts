@@ -276,6 +276,154 @@ describe('the restriction lifecycle over HTTP', () => {
   });
 });
 
+describe('dates of things that have happened (a warning, an appeal received) are real and not in the future', () => {
+  const asked = (warnings: unknown, key?: string) => {
+    const req = request(h.app).post('/v1/restrictions').set(auth('sam'));
+    if (key !== undefined) req.set('Idempotency-Key', key);
+    return req.send({
+      customerId: 'C123',
+      category: 'excessive-contact',
+      summary: 'Calls every hour',
+      evidence: [{ type: 'call-log', reference: 'LOG-W' }],
+      authorisedBy: 'mia',
+      warnings,
+    });
+  };
+
+  it.each([
+    ['words', 'not a date at all'],
+    ['a month and day that do not exist', '2026-13-45'],
+    ['a day that does not exist', '2026-02-29'],
+    ['a date years ahead', '2030-01-01'],
+    ['tomorrow (the gateway’s clock is 2026-11-25)', '2026-11-26'],
+    ['a time without its offset', '2026-10-05T10:00:00'],
+  ])('refuses a warning dated with %s: 422 invalid-dates, nothing recorded', async (_what, date) => {
+    const before = (await request(h.app).get('/v1/restrictions?status=requested').set(auth('tom')).expect(200)).body.restrictions.length as number;
+    const res = await asked([{ type: 'formal', date }]);
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({ error: { code: 'invalid-dates', message: expect.stringContaining('warnings[0].date') } });
+    const after = (await request(h.app).get('/v1/restrictions?status=requested').set(auth('tom')).expect(200)).body.restrictions.length as number;
+    expect(after).toBe(before);
+  });
+
+  it('accepts a warning given today or before, as a calendar date or an instant with its offset', async () => {
+    for (const date of ['2026-11-25', '2026-10-05T14:30:00+01:00']) {
+      const res = await asked([{ type: 'informal', date }]);
+      expect(res.status).toBe(201);
+      const record = await request(h.app).get(`/v1/restrictions/${String(res.body.id)}`).set(auth('tess')).expect(200);
+      expect(record.body.warnings).toEqual([{ type: 'informal', date }]);
+    }
+  });
+
+  it('still answers a warning date of the wrong JSON type as a malformed request (400)', async () => {
+    const res = await asked([{ type: 'formal', date: 20261005 }]);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid-request');
+  });
+
+  it('lets an Idempotency-Key refused for a future warning be used again for the corrected request, and replays it', async () => {
+    await asked([{ type: 'formal', date: '2030-01-01' }], 'warning-date-key-1').expect(422);
+    const first = await asked([{ type: 'formal', date: '2026-11-20' }], 'warning-date-key-1').expect(201);
+    const retry = await asked([{ type: 'formal', date: '2026-11-20' }], 'warning-date-key-1').expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    // The key now names that request: another warning date is another request.
+    const other = await asked([{ type: 'formal', date: '2026-11-21' }], 'warning-date-key-1');
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('idempotency-key-reused');
+  });
+
+  it('refuses an appeal received in the future (422 invalid-dates), and records one received today', async () => {
+    await request(h.app).put('/v1/customers/C510').set(auth('tess')).send({ name: 'Ana Appeal', phones: ['07700 900510'], emails: [], needs: [] }).expect(201);
+    const id = await requestRestriction('C510');
+    await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' }).expect(200);
+    await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tom')).send({}).expect(200);
+    for (const receivedAt of ['2026-11-26', '2030-01-01T09:00:00Z']) {
+      const res = await request(h.app).post(`/v1/restrictions/${id}/appeal`).set(auth('tess')).send({ grounds: 'I need to call', receivedAt });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toEqual({ code: 'invalid-dates', message: expect.stringContaining('receivedAt') });
+    }
+    const ok = await request(h.app).post(`/v1/restrictions/${id}/appeal`).set(auth('tess')).send({ grounds: 'I need to call', receivedAt: '2026-11-25' }).expect(200);
+    expect(ok.body.restriction.appeal.receivedAt).toBe('2026-11-25T00:00:00Z');
+    await request(h.app).post(`/v1/restrictions/${id}/lift`).set(auth('tess')).send({ reason: 'Test over' }).expect(200);
+  });
+});
+
+describe('every transition records who, when and why', () => {
+  it('records the reason of every step in its history entry and its audit record, and never shows it to agents', async () => {
+    await request(h.app).put('/v1/customers/C500').set(auth('tess')).send({ name: 'Rae Reason', phones: ['07700 900500'], emails: [], needs: [] }).expect(201);
+    const id = await requestRestriction('C500');
+    const step = (path: string, who: string, body: object) => request(h.app).post(`/v1/restrictions/${id}/${path}`).set(auth(who)).send(body).expect((res) => {
+      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    });
+    await step('decide', 'tess', { measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith', note: 'NOTE-DECIDE windows leave a daily line open' });
+    await step('approve', 'tom', { note: 'NOTE-APPROVE approved after checking policy' });
+    await step('review', 'tess', { outcome: 'continue', note: 'NOTE-REVIEW calls still excessive', nextReviewAt: '2027-03-01T10:00:00Z' });
+    await step('appeal', 'tess', { grounds: 'NOTE-APPEAL I need to call about repairs' });
+    await step('appeal-outcome', 'tara', { outcome: 'dismissed', note: 'NOTE-OUTCOME remains proportionate' });
+    await step('vary', 'tess', { measures: [...measures, { type: 'word-limit', maxWords: 300 }], note: 'NOTE-VARY long emails' });
+
+    // Agents see flags and terms only: none of the reasons.
+    const flags = await request(h.app).get('/v1/customers/C500/flags').set(auth('agent')).expect(200);
+    expect(flags.body.restricted).toBe(true);
+    expect(JSON.stringify(flags.body)).not.toContain('NOTE-');
+
+    await step('exceptions', 'tess', { channel: 'voice', from: '2026-11-25T13:00:00Z', until: '2026-11-25T16:00:00Z', note: 'NOTE-EXCEPTION call back about the boiler' });
+    await step('lift', 'tess', { reason: 'NOTE-LIFT behaviour has improved' });
+
+    const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    const history = record.body.history as Array<{ action: string; by: string; at: string; note?: string }>;
+    expect(history.map((s) => [s.action, s.by, s.note])).toEqual([
+      ['request', 'sam', '212 calls in October, many abusive'],
+      ['decide', 'tess', 'NOTE-DECIDE windows leave a daily line open'],
+      ['approve', 'tom', 'NOTE-APPROVE approved after checking policy'],
+      ['review:continue', 'tess', 'NOTE-REVIEW calls still excessive'],
+      ['appeal', 'tess', 'NOTE-APPEAL I need to call about repairs'],
+      ['appeal:dismissed', 'tara', 'NOTE-OUTCOME remains proportionate'],
+      ['vary', 'tess', 'NOTE-VARY long emails'],
+      ['exception', 'tess', 'NOTE-EXCEPTION call back about the boiler'],
+      ['lift', 'tess', 'NOTE-LIFT behaviour has improved'],
+    ]);
+    expect(history.every((s) => s.at === '2026-11-25T10:00:00.000Z')).toBe(true);
+
+    // The audit stream carries the same who, what and why.
+    const audit = (await h.gateway.store.audit.latest(1000)).filter((a) => a.entityId === id).reverse();
+    expect(audit.map((a) => [a.action, a.actor, a.details?.note])).toEqual([
+      ['restriction.request', 'sam', '212 calls in October, many abusive'],
+      ['restriction.decide', 'tess', 'NOTE-DECIDE windows leave a daily line open'],
+      ['restriction.approve', 'tom', 'NOTE-APPROVE approved after checking policy'],
+      ['restriction.review', 'tess', 'NOTE-REVIEW calls still excessive'],
+      ['restriction.appeal', 'tess', 'NOTE-APPEAL I need to call about repairs'],
+      ['restriction.appeal-outcome', 'tara', 'NOTE-OUTCOME remains proportionate'],
+      ['restriction.vary', 'tess', 'NOTE-VARY long emails'],
+      ['restriction.exception', 'tess', 'NOTE-EXCEPTION call back about the boiler'],
+      ['restriction.lift', 'tess', 'NOTE-LIFT behaviour has improved'],
+    ]);
+    expect(audit.find((a) => a.action === 'restriction.approve')?.details).toMatchObject({ from: 'pending-approval', to: 'active' });
+  });
+
+  it('takes the note of /decide and /approve under either name, and an approval with no body at all', async () => {
+    await request(h.app).put('/v1/customers/C501').set(auth('tess')).send({ name: 'Nia Note', phones: ['07700 900501'], emails: [], needs: [] }).expect(201);
+    const id = await requestRestriction('C501');
+    await request(h.app).post(`/v1/restrictions/${id}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith', reason: 'Decided because' }).expect(200);
+    await request(h.app).post(`/v1/restrictions/${id}/approve`).set(auth('tom')).send({ reason: 'Approved because' }).expect(200);
+    const record = await request(h.app).get(`/v1/restrictions/${id}`).set(auth('tess')).expect(200);
+    expect(record.body.history.slice(1).map((s: { note?: string }) => s.note)).toEqual(['Decided because', 'Approved because']);
+
+    const bare = await requestRestriction('C501');
+    await request(h.app).post(`/v1/restrictions/${bare}/decide`).set(auth('tess')).send({ measures, reviewAt: '2027-02-01T10:00:00Z', singlePointOfContact: 'jsmith' }).expect(200);
+    // No body and no Content-Type, as `curl -X POST` sends it: still an approval, without a note.
+    const approved = await request(h.app).post(`/v1/restrictions/${bare}/approve`).set(auth('tom'));
+    expect(approved.status).toBe(200);
+    expect(approved.body.restriction.history.at(-1)).not.toHaveProperty('note');
+    // A note that is not text is a malformed body.
+    const wrong = await request(h.app).post(`/v1/restrictions/${bare}/lift`).set(auth('tess')).send({ reason: 42 });
+    expect(wrong.status).toBe(400);
+    await request(h.app).post(`/v1/restrictions/${bare}/lift`).set(auth('tess')).send({ reason: 'Test over' }).expect(200);
+    await request(h.app).post(`/v1/restrictions/${id}/lift`).set(auth('tess')).send({ reason: 'Test over' }).expect(200);
+  });
+});
+
 describe('POST /v1/decisions over a real store, for every channel', () => {
   it('shapes written contact and deflects calls and visits under written-only, word-limit and weekly responses', async () => {
     await request(h.app).put('/v1/customers/C300').set(auth('tess')).send({ name: 'Wren Writer', phones: ['07700 900300'], emails: ['wren@example.org'], needs: [] }).expect(201);

@@ -252,3 +252,122 @@ describe('review, vary, lift, appeal, exceptions, expiry', () => {
     expect(JSON.stringify(r)).toBe(frozen);
   });
 });
+
+describe('dates of things that have happened: a warning, an appeal received', () => {
+  const asked = (warnings: RequestInput['warnings'], patch: Partial<RequestInput> = {}, at = now, timeZone?: string) =>
+    requestRestriction({ ...request, warnings, ...patch }, { id: 'R1', actor: person('sam'), now: at, authoriser: person('mia'), ...(timeZone ? { timeZone } : {}) });
+
+  it.each([
+    ['words', 'not a date at all'],
+    ['a month that does not exist', '2026-13-45'],
+    ['a day that does not exist', '2026-02-29'],
+    ['a British-order date', '05/10/2026'],
+    ['an empty date', ''],
+    ['a time without its offset', '2026-10-05T10:00:00'],
+    ['an hour that does not exist', '2026-10-05T24:00:00Z'],
+  ])('refuses a warning dated with %s as 422 invalid-dates, naming the field', (_what, date) => {
+    const e = refusal(() => asked([{ type: 'formal', date }]));
+    expect(e).toMatchObject({ code: 'invalid-dates', kind: 'invalid' });
+    expect(e.message).toContain('warnings[0].date');
+  });
+
+  it.each([
+    ['a date years ahead', '2030-01-01'],
+    ['tomorrow', '2026-11-26'],
+    ['an instant that falls tomorrow', '2026-11-26T00:00:00Z'],
+  ])('refuses a warning dated %s: the customer cannot yet have had the chance to change', (_what, date) => {
+    const e = refusal(() => asked([{ type: 'informal', date }]));
+    expect(e).toMatchObject({ code: 'invalid-dates', kind: 'invalid' });
+    expect(e.message).toMatch(/warnings\[0\]\.date .*future/);
+  });
+
+  it('names the warning at fault, and refuses a bad one even beside a good one or a reason for none', () => {
+    const e = refusal(() => asked([{ type: 'formal', date: '2026-10-05' }, { type: 'formal', date: '2031-01-01' }]));
+    expect(e.message).toContain('warnings[1].date');
+    expect(refusal(() => asked([{ type: 'formal', date: 'soon' }], { noWarningReason: 'Threats' })).code).toBe('invalid-dates');
+  });
+
+  it('accepts a warning given today or before, as a calendar date or an instant with its offset, and keeps it as written', () => {
+    expect(asked([{ type: 'formal', date: '2026-11-25' }]).warnings).toEqual([{ type: 'formal', date: '2026-11-25' }]);
+    expect(asked([{ type: 'formal', date: '2024-02-29' }]).status).toBe('requested');
+    expect(asked([{ type: 'formal', date: '2026-10-05T14:30:00+01:00' }]).warnings[0]?.date).toBe('2026-10-05T14:30:00+01:00');
+    // Later today is still today: a date is what people mean by it, and a client's clock may run ahead.
+    expect(asked([{ type: 'informal', date: '2026-11-25T16:00:00.5Z' }]).status).toBe('requested');
+  });
+
+  it('judges "today" in the configured zone: 00:30 on 1 July in London is still 30 June in UTC', () => {
+    const londonMidnight = new Date('2026-06-30T23:30:00Z');
+    expect(asked([{ type: 'formal', date: '2026-07-01' }], {}, londonMidnight, 'Europe/London').status).toBe('requested');
+    // London is the default zone (DESIGN.md §2).
+    expect(asked([{ type: 'formal', date: '2026-07-01' }], {}, londonMidnight).status).toBe('requested');
+    expect(refusal(() => asked([{ type: 'formal', date: '2026-07-01' }], {}, londonMidnight, 'UTC')).code).toBe('invalid-dates');
+  });
+
+  it('recognises a retried request as the same without judging its warning dates again', () => {
+    const stored = asked([{ type: 'formal', date: '2026-11-25' }]);
+    expect(isSameRequest(stored, { ...request, warnings: [{ type: 'formal', date: '2026-11-25' }] }, 'sam')).toBe(true);
+    expect(isSameRequest(stored, { ...request, warnings: [{ type: 'formal', date: '2026-11-24' }] }, 'sam')).toBe(false);
+  });
+
+  it.each([
+    ['not a date', 'next week'],
+    ['in the future', '2026-11-26T09:00:00Z'],
+    ['years ahead', '2030-01-01'],
+  ])('refuses an appeal received %s (422 invalid-dates)', (_what, receivedAt) => {
+    const e = refusal(() => recordAppeal(active(), { grounds: 'I need to phone', receivedAt }, { actor: person('tess'), now }));
+    expect(e).toMatchObject({ code: 'invalid-dates', kind: 'invalid' });
+    expect(e.message).toContain('receivedAt');
+  });
+
+  it('records an appeal received today or earlier', () => {
+    expect(recordAppeal(active(), { grounds: 'x', receivedAt: '2026-11-25T09:00:00Z' }, { actor: person('tess'), now }).appeal?.receivedAt).toBe('2026-11-25T09:00:00Z');
+    expect(recordAppeal(active(), { grounds: 'x', receivedAt: '2026-11-20' }, { actor: person('tess'), now }).appeal?.receivedAt).toBe('2026-11-20');
+    expect(recordAppeal(active(), { grounds: 'x' }, { actor: person('tess'), now }).appeal?.receivedAt).toBe(now.toISOString());
+  });
+});
+
+describe('every transition records who, when and why', () => {
+  it('records the decider’s and the approver’s notes, trimmed; a blank or absent one records none', () => {
+    const r = requestRestriction(request, { id: 'R1', actor: person('sam'), now, authoriser: person('mia') });
+    const decided = decideRestriction(r, { ...decision, note: '  Calls at all hours; windows keep one line open  ' }, ctx('tess'));
+    expect(decided.history.at(-1)).toEqual({ action: 'decide', from: 'requested', to: 'pending-approval', by: 'tess', at: now.toISOString(), note: 'Calls at all hours; windows keep one line open' });
+    const approved = approveRestriction(decided, { actor: person('tom'), now }, { note: 'approved after checking policy' });
+    expect(approved.history.at(-1)).toEqual({ action: 'approve', from: 'pending-approval', to: 'active', by: 'tom', at: now.toISOString(), note: 'approved after checking policy' });
+
+    expect(decideRestriction(r, { ...decision, note: '   ' }, ctx('tess')).history.at(-1)).not.toHaveProperty('note');
+    expect(approveRestriction(decided, { actor: person('tom'), now }).history.at(-1)).not.toHaveProperty('note');
+    expect(approveRestriction(decided, { actor: person('tom'), now }, {}).history.at(-1)).not.toHaveProperty('note');
+  });
+
+  it('gives every step of a full life its reason', () => {
+    let r = requestRestriction(request, { id: 'R1', actor: person('sam'), now, authoriser: person('mia') });
+    r = decideRestriction(r, { ...decision, note: 'why decided' }, ctx('tess'));
+    r = approveRestriction(r, { actor: person('tom'), now }, { note: 'why approved' });
+    r = reviewRestriction(r, { outcome: 'continue', note: 'why continued', nextReviewAt: '2027-03-01T10:00:00Z' }, ctx('tess'));
+    r = varyRestriction(r, { measures: [{ type: 'word-limit', maxWords: 400 }], note: 'why varied' }, ctx('tess'));
+    r = recordAppeal(r, { grounds: 'why appealed' }, { actor: person('tess'), now });
+    r = decideAppeal(r, { outcome: 'dismissed', note: 'why dismissed' }, ctx('tara'));
+    r = addException(r, { channel: 'voice', from: now.toISOString(), until: '2026-11-25T16:00:00Z', note: 'why excepted' }, { actor: person('tess'), now, id: 'X1' });
+    r = liftRestriction(r, { reason: 'why lifted' }, { actor: person('tess'), now });
+    expect(r.history.map((s) => [s.action, s.by, s.note])).toEqual([
+      ['request', 'sam', request.summary],
+      ['decide', 'tess', 'why decided'],
+      ['approve', 'tom', 'why approved'],
+      ['review:continue', 'tess', 'why continued'],
+      ['vary', 'tess', 'why varied'],
+      ['appeal', 'tess', 'why appealed'],
+      ['appeal:dismissed', 'tara', 'why dismissed'],
+      ['exception', 'tess', 'why excepted'],
+      ['lift', 'tess', 'why lifted'],
+    ]);
+    expect(r.history.every((s) => s.at === now.toISOString())).toBe(true);
+  });
+
+  it('keeps the notes of a decision and an approval out of what the gate enforces and agents see', () => {
+    const r = requestRestriction(request, { id: 'R1', actor: person('sam'), now, authoriser: person('mia') });
+    const approved = approveRestriction(decideRestriction(r, { ...decision, note: 'SECRET-DECIDE' }, ctx('tess')), { actor: person('tom'), now }, { note: 'SECRET-APPROVE' });
+    const enforced = JSON.stringify(toEnforced(approved));
+    expect(enforced).not.toContain('SECRET-DECIDE');
+    expect(enforced).not.toContain('SECRET-APPROVE');
+  });
+});
