@@ -17,11 +17,12 @@ import {
   rejectRestriction,
   requestRestriction,
   reviewRestriction,
+  transitionAuditDetails,
   varyRestriction,
   type DecideContext,
   type RequestInput,
 } from '../rules/lifecycle';
-import type { Category, Restriction, Role, Staff, Transition } from '../rules/types';
+import type { Category, Restriction, Role, Staff } from '../rules/types';
 import { requireRole } from './auth';
 import { Forbidden, NotFound, ServiceUnavailable, Unprocessable } from './errors';
 import { idFromIdempotencyKey, idempotencyKeyOf } from './idempotency';
@@ -44,15 +45,6 @@ import { parseBody, parseQuery } from './validate';
 /** 422 for an `Idempotency-Key` sent again with another request. */
 function keyReused(): Unprocessable {
   return new Unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for a different request');
-}
-
-/**
- * The audit details of a lifecycle step: the states it moved between and its reason, so that the audit
- * stream alone says who (its actor), when (its time), what and why (DESIGN.md §2) of every transition.
- */
-function stepDetails(step: Transition | undefined): Record<string, string> | undefined {
-  if (step === undefined) return undefined;
-  return { ...(step.from ? { from: step.from } : {}), to: step.to, ...(step.note ? { note: step.note } : {}) };
 }
 
 /** The audit's once-key of a restriction request: one record per restriction, however often it is retried. */
@@ -84,7 +76,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     const expired = expireIfDue(r, deps.now());
     if (expired) {
       await store.restrictions.save(expired, r.history.length);
-      await deps.audit('system', 'restriction.expire', expired, stepDetails(expired.history.at(-1)));
+      await deps.audit('system', 'restriction.expire', expired, transitionAuditDetails(expired.history.at(-1)));
       await deps.onTransition?.(r, expired, 'expire');
       return expired;
     }
@@ -108,7 +100,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   /** Saves a transition, audits it and tells the caller the new state. */
   async function commit(res: Response, before: Restriction, after: Restriction, action: string, status = 200): Promise<void> {
     await store.restrictions.save(after, before.history.length);
-    await deps.audit(actor(res).id, `restriction.${action}`, after, stepDetails(after.history.at(-1)));
+    await deps.audit(actor(res).id, `restriction.${action}`, after, transitionAuditDetails(after.history.at(-1)));
     await deps.onTransition?.(before, after, action);
     res.status(status).json({ id: after.id, status: after.status, restriction: after });
   }
@@ -158,7 +150,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
       await replayRequest(res, earlier, input, staff.id);
       return;
     }
-    await deps.audit(staff.id, 'restriction.request', r, stepDetails(r.history[0]), requestAuditKey(r.id));
+    await deps.audit(staff.id, 'restriction.request', r, transitionAuditDetails(r.history[0]), requestAuditKey(r.id));
     res.status(201).json({ id: r.id, status: r.status });
   });
 
@@ -168,7 +160,7 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
    */
   async function replayRequest(res: Response, earlier: Restriction, input: RequestInput, staffId: string): Promise<void> {
     if (!isSameRequest(earlier, input, staffId)) throw keyReused();
-    await deps.audit(earlier.requestedBy, 'restriction.request', earlier, stepDetails(earlier.history[0]), requestAuditKey(earlier.id));
+    await deps.audit(earlier.requestedBy, 'restriction.request', earlier, transitionAuditDetails(earlier.history[0]), requestAuditKey(earlier.id));
     res.set('Idempotent-Replayed', 'true').status(201).json({ id: earlier.id, status: earlier.status });
   }
 

@@ -24,6 +24,7 @@ import {
   type Restriction,
   type RestrictionStatus,
   type Staff,
+  type Transition,
   type Warning,
 } from './types';
 import { validateMeasures, type ValidationContext } from './validation';
@@ -426,6 +427,15 @@ export function expireIfDue(r: Restriction, now: Date): Restriction | undefined 
   if (r.status !== 'active' || !r.endsAt || new Date(r.endsAt).getTime() > now.getTime()) return undefined;
   const system: Staff = { id: 'system', name: 'Gatekeeper', email: '', roles: [] };
   return transition(r, 'expire', 'expired', { actor: system, now }, 'End date reached', {});
+}
+
+/**
+ * The audit details of a lifecycle step: the states it moved between and its reason, so that the audit
+ * stream alone says who (its actor), when (its time), what and why (DESIGN.md §2) of every transition.
+ */
+export function transitionAuditDetails(step: Transition | undefined): Record<string, string> | undefined {
+  if (step === undefined) return undefined;
+  return { ...(step.from ? { from: step.from } : {}), to: step.to, ...(step.note ? { note: step.note } : {}) };
 }
 
 /** The part of a restriction the gate enforces and agents may see: no reason, summary or evidence. */

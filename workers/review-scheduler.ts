@@ -15,7 +15,7 @@
  * under deterministic job ids, so two sweeps on the same day queue each once.
  */
 import { DateTime } from 'luxon';
-import { expireIfDue } from '../rules/lifecycle';
+import { expireIfDue, transitionAuditDetails } from '../rules/lifecycle';
 import { formatLongDate } from '../rules/time-format';
 import type { Restriction, Staff } from '../rules/types';
 import { ConflictError } from '../store/errors';
@@ -100,7 +100,8 @@ export async function expireDue(deps: Pick<LifecycleDeps, 'store' | 'queues' | '
       if (err instanceof ConflictError) continue;
       throw err;
     }
-    await deps.store.audit.append({ actor: 'system', action: 'restriction.expire', entity: 'restriction', entityId: r.id, at: now.toISOString() });
+    const details = transitionAuditDetails(next.history.at(-1));
+    await deps.store.audit.append({ actor: 'system', action: 'restriction.expire', entity: 'restriction', entityId: r.id, at: now.toISOString(), ...(details ? { details } : {}) });
     await enqueueLetter(deps.queues, next);
     expired.push(r.id);
   }

@@ -59,7 +59,10 @@ describe('expiry', () => {
     expect(flagsAfter.body).toMatchObject({ restricted: false, flags: [] });
 
     const audit = await h.gateway.store.audit.latest(100);
-    expect(audit.filter((a) => a.action === 'restriction.expire' && a.entityId === ending)).toHaveLength(1);
+    const expiries = audit.filter((a) => a.action === 'restriction.expire' && a.entityId === ending);
+    expect(expiries).toHaveLength(1);
+    // Who (system), when, what and why, as for every other step.
+    expect(expiries[0]?.details).toEqual({ from: 'active', to: 'expired', note: 'End date reached' });
 
     const letters = await h.waitForMail((m) => m.parsed.headers.get('x-gatekeeper-restriction') === ending && m.parsed.headers.get('x-gatekeeper-letter') === 'lifting', 2);
     expect(letters.find((m) => m.rcptTo.includes('two@example.org'))?.parsed.text).toContain('They have come to the end date we set when we made them.');
