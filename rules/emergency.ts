@@ -7,7 +7,8 @@
  *
  * The list is compiled once into word indexes (exact, prefix and one-edit misspelling) and cached by the
  * array's identity; each distinct text word's matches are memoised too (same input, same output, so the
- * function stays pure), and a 2,000-word email is checked in well under a millisecond.
+ * function stays pure), and a 2,000-word email is checked in about a millisecond (0.8 ms with the 438-line
+ * list of 2026-12-04, on the 2-core machine).
  */
 import { foldText, normaliseText, withinOneEdit } from './text-normalise';
 
