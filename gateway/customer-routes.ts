@@ -5,6 +5,7 @@
 import { Router, type Request, type Response } from 'express';
 import { EMERGENCY_FLAG, restrictionFlags } from '../rules/agent-flags';
 import { isEnforceable } from '../rules/lifecycle';
+import { leavesNoUsableChannel } from '../rules/validation';
 import type { Customer, Role, Staff } from '../rules/types';
 import { normaliseEmail, normalisePhone } from '../store/identity';
 import { requireRole } from './auth';
@@ -29,6 +30,26 @@ export function createCustomerRouter(deps: ApiDeps): Router {
     const c = await store.customers.get(id);
     if (!c) throw new NotFound('customer-not-found', `No customer ${id}`);
     return c;
+  }
+
+  /**
+   * The restrictions in force that leave the customer no usable channel with their needs as stored now
+   * (rules/validation.ts `leavesNoUsableChannel`), as warnings for the answer to whoever changed the needs.
+   */
+  async function strandedBy(id: string): Promise<Array<{ code: 'no-usable-channel'; restrictionIds: string[]; message: string }>> {
+    const ident = await store.gate.resolve({ customerId: id });
+    if (ident.kind !== 'resolved') return [];
+    const enforced = ident.snapshot.restrictions.filter((r) => isEnforceable(r, deps.now()));
+    if (!leavesNoUsableChannel(enforced, ident.snapshot.needs)) return [];
+    return [
+      {
+        code: 'no-usable-channel',
+        restrictionIds: enforced.map((r) => r.id),
+        message:
+          'With these needs the restriction in force leaves the customer no way to contact us. Their calls and visits are let through ' +
+          'until a tenancy specialist reviews it (vary it, or record a reasonable adjustment).',
+      },
+    ];
   }
 
   router.get('/', requireRole(...ANY_STAFF), async (req, res) => {
@@ -63,7 +84,10 @@ export function createCustomerRouter(deps: ApiDeps): Router {
     const existed = (await store.customers.get(id)) !== undefined;
     await store.customers.put(customer);
     await deps.audit((res.locals.staff as Staff).id, existed ? 'customer.update' : 'customer.create', { id, customerId: id });
-    res.status(existed ? 200 : 201).json(customer);
+    // Needs are facts and are recorded whatever the restrictions say; but when they leave the customer no way
+    // in under a restriction in force, whoever recorded them is told (and agents see it in the flags).
+    const stranded = existed ? await strandedBy(id) : [];
+    res.status(existed ? 200 : 201).json(stranded.length === 0 ? customer : { ...customer, warnings: stranded });
   });
 
   router.get('/:id', requireRole(...ANY_STAFF), async (req, res) => {
@@ -85,7 +109,7 @@ export function createCustomerRouter(deps: ApiDeps): Router {
       name: customer.name,
       needs: customer.needs,
       restricted: enforced.length > 0,
-      flags: restrictionFlags(enforced, staff, now, deps.config.timeZone),
+      flags: restrictionFlags(enforced, staff, now, deps.config.timeZone, customer.needs),
       emergency: EMERGENCY_FLAG,
       restrictions: enforced.map((r) => ({
         id: r.id,

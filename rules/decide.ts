@@ -18,6 +18,7 @@ import {
 } from './customer-message';
 import { detectEmergency } from './emergency';
 import { isEnforceable } from './lifecycle';
+import { leavesNoUsableChannel } from './validation';
 import { findRepeat } from './repeat-detection';
 import { nextResponseAt } from './response-frequency';
 import { isoInstant } from './time-format';
@@ -112,7 +113,10 @@ function decideForCustomer(
   const enforced = snapshot.restrictions.filter((r) => isEnforceable(r, now));
   if (enforced.length === 0) return unrestricted('no-restriction', customerId, [], emergency);
 
-  const agentFlags = restrictionFlags(enforced, snapshot.staff, now, settings.timeZone);
+  const agentFlags = restrictionFlags(enforced, snapshot.staff, now, settings.timeZone, snapshot.needs);
+  // Needs recorded after the decision can leave the customer no way in (policy §5: keep at least one open);
+  // until the restriction is reviewed, calls and visits are not turned away.
+  const noWayIn = leavesNoUsableChannel(enforced, snapshot.needs);
   const first = enforced[0] as EnforcedRestriction;
   const base = { customerId, restrictionId: first.id, agentFlags };
 
@@ -136,6 +140,10 @@ function decideForCustomer(
         reasons: ['named-contact'],
         breach: false,
       };
+    }
+
+    if (noWayIn) {
+      return { outcome: 'proceed', ...base, ...(routeTo ? { routeTo } : {}), reasons: routeTo ? ['named-contact'] : [], breach: false };
     }
 
     const writtenOnly = measuresOf(enforced, 'written-only')[0];

@@ -14,6 +14,7 @@ import {
   type Adjustment,
   type Channel,
   type Customer,
+  type EnforcedRestriction,
   type Measure,
   type Need,
   type Staff,
@@ -71,6 +72,20 @@ export function usableChannels(measures: Measure[], needs: Need[], adjustments: 
     }
   }
   return allowed.filter((ch) => !blockedByNeeds.has(ch));
+}
+
+/**
+ * Whether a customer's enforced restrictions, together, leave them no channel they can use with their needs
+ * as recorded now. {@link validateMeasures} refuses such measures when they are decided; this is the same
+ * state reached afterwards, when the needs change (`cannot-write` recorded under `written-only`). Policy §5:
+ * at least one way in must stay open, so the gate then stops closing channels (rules/decide.ts) and agents
+ * are told to have the restriction reviewed.
+ */
+export function leavesNoUsableChannel(restrictions: ReadonlyArray<Pick<EnforcedRestriction, 'measures' | 'adjustments'>>, needs: Need[]): boolean {
+  if (restrictions.length === 0) return false;
+  const measures = restrictions.flatMap((r) => r.measures);
+  const adjustments = restrictions.flatMap((r) => r.adjustments);
+  return usableChannels(measures, needs, adjustments).length === 0;
 }
 
 /** Which of the customer's needs close a channel the measures would otherwise leave open, for messages. */

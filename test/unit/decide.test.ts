@@ -275,3 +275,44 @@ describe('decide: written contact is shaped, never deflected', () => {
     expect(d.customerMessage).toContain(settings.emergencyNumber);
   });
 });
+
+describe('decide: a restriction that needs recorded later have left without a way in (policy §5)', () => {
+  const WRITTEN: Measure = { type: 'written-only', channels: ['letter', 'email'] };
+  /** The same customer with `needs` recorded now. */
+  function withNeeds(restrictions: EnforcedRestriction[], needs: string[]): Identification {
+    const ident = resolved(restrictions);
+    if (ident.kind !== 'resolved') throw new Error('resolved');
+    return { ...ident, snapshot: { ...ident.snapshot, needs } };
+  }
+  const stranded = (patch: Partial<EnforcedRestriction> = {}) => withNeeds([restriction([WRITTEN, TUE_THU, NAMED], patch)], ['cannot-write']);
+  const REVIEW_NOW = /^Review now: .*no way to contact us/;
+
+  it('lets calls and visits through, routed to the named contact, instead of turning them away — and says so', () => {
+    for (const contact of [call, { channel: 'visit' as const, customerId: 'C123' }]) {
+      // Saturday, outside the windows: written-only and call-times would both deflect.
+      const d = decide(contact, stranded(), at('2026-11-28T14:00:00Z'), settings);
+      expect(d).toMatchObject({ outcome: 'proceed', routeTo: 'jsmith', reasons: ['named-contact'], breach: false });
+      expect(d.agentFlags.some((f) => REVIEW_NOW.test(f))).toBe(true);
+      expect(d.agentFlags.at(-1)).toMatch(/^Emergencies are always put through/);
+    }
+  });
+
+  it('still deflects when the needs leave a channel open, or a reasonable adjustment is recorded', () => {
+    for (const ident of [
+      withNeeds([restriction([WRITTEN])], []),
+      withNeeds([restriction([WRITTEN])], ['visual-impairment']),
+      withNeeds([restriction([WRITTEN], { adjustments: [{ need: 'cannot-write', arrangement: 'Advocate writes for them' }] })], ['cannot-write']),
+    ]) {
+      const d = decide(call, ident, at('2026-11-28T14:00:00Z'), settings);
+      expect(d).toMatchObject({ outcome: 'deflect', reasons: ['written-only'], breach: true });
+      expect(d.agentFlags.some((f) => REVIEW_NOW.test(f))).toBe(false);
+    }
+  });
+
+  it('still shapes written contact and still puts emergencies first', () => {
+    const email = decide({ channel: 'email', from: 'pat@example.org', text: 'About my rent' }, stranded(), at('2026-11-28T14:00:00Z'), settings);
+    expect(email).toMatchObject({ outcome: 'proceed', routeTo: 'jsmith' });
+    const urgent = decide({ ...call, emergency: true }, stranded(), at('2026-11-28T14:00:00Z'), settings);
+    expect(urgent.outcome).toBe('emergency');
+  });
+});
