@@ -305,6 +305,17 @@ export const EMERGENCY_PHRASES: readonly string[] = Object.freeze([
   'thoughts * dying/death/ending',
   'take * my own life',
   'take * my life',
+  // Someone else's life, and other tenses: "my son has said he wants to end his life", "thinking of taking my
+  // own life", "she is threatening to take her own life".
+  'end/ending/ended/finish/finishing * his/her/their/your life',
+  'end/ending/ended/finish/finishing * his/her/their/your/my own life',
+  'take/taking/took/taken * his/her/their/your/my own life',
+  'take/taking/took/taken * his/her/their/your life',
+  'taking/took/taken * my life',
+  'doesnt/didnt/dosent/dosnt want to live anymore/any/no',
+  'doesnt/didnt/dosent/dosnt want to be alive',
+  'doesnt/didnt/dosent/dosnt want * wake up',
+  'wants/wanted/wanting to die',
   'want/wanted/wanting/wish/wished to die',
   'wanna/wish/wishing die',
   'wish * was/were dead',
@@ -461,6 +472,9 @@ export const EMERGENCY_PHRASES: readonly string[] = Object.freeze([
   // ── Harmless phrases (see the header): matches ending inside these do not count ─────────────────────
   'ignore: fire door/doors/safety/risk/extinguisher/exit/escape/blanket/drill/check/inspection/regulations/stopping/warden/marshal/assessment/certificate/precautions/retardant/resistant/proof/rated/strategy/hydrant/procedure/evacuation',
   'ignore: fire alarm',
+  // Succession and bereavement letters: "nearing the end of his life", "cared for her at the end of her life".
+  'ignore: end of his/her/their/my life',
+  'ignore: end of his/her/their/my own life',
   'ignore: electric/gas fire',
   'ignore: smoke alarm/detector',
   'ignore: cigarette/cannabis/weed/tobacco/cigar/vape/skunk/barbecue/bbq/bonfire smoke',

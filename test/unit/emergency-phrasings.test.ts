@@ -398,6 +398,15 @@ const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     "life isn't worth living",
     "I'm going to hurt myself",
     'my neighbour is lying on the floor and not answering',
+    // Found by a black-box policy check: someone else's life, and "taking".
+    'my son has said he wants to end his life',
+    'he wants to end his life',
+    'I am thinking of taking my own life',
+    'she is threatening to take her own life',
+    'my daughter says she wants to end her own life',
+    "he says he doesn't want to live anymore",
+    "my partner told me he doesn't want to be alive",
+    'they talked about taking their life',
     "the old lady upstairs is on the floor and can't get up",
     'I have no reason to live',
     'i feel like ending my life',
@@ -514,6 +523,8 @@ const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
 /** Ordinary housing messages, many of them close to the emergency vocabulary: none may be flagged. */
 const ORDINARY: readonly string[] = [
   'my partner and I would like to discuss the rent',
+  'I cared for my father in the flat until the end of his life and would like to take over the tenancy',
+  'my mother was nearing the end of her life when she moved in with me',
   'the fire door sign is missing in the hall',
   'Can you tell me when the fire risk assessment for the block will be done',
   'my partner is moving in next month, how do I add her to the tenancy',
