@@ -1,6 +1,8 @@
 /**
  * The words of the letters Gatekeeper sends: the acknowledgement of a customer's letter, and the letters of a
- * restriction's life — notification on approval (policy §5–§6), variation, review outcome and lifting.
+ * restriction's life — notification on approval (policy §5–§6), variation, review outcome, lifting, and the
+ * outcome of an appeal that leaves the arrangements as they are (an upheld appeal sends the lifting letter, a
+ * varied one the variation letter).
  *
  * Pure functions from plain data to `{ title, paragraphs }`, rendered by `channels/letters/letter-pdf.ts` as a
  * printable PDF (standard or large print) or as plain text. Nothing here imports the rest of the project:
@@ -393,7 +395,81 @@ export function restrictionReviewOutcome(input: RestrictionReviewInput): LetterC
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* (e) Lifting                                                                                              */
+/* (e) Appeal outcome: dismissed                                                                            */
+/* ------------------------------------------------------------------------------------------------------ */
+
+/** The outcome of an appeal that leaves the arrangements as they are (policy §6; §2 "keeping them informed"). */
+export interface RestrictionAppealDismissedInput {
+  /** When we received the appeal, formatted; left out when not known. */
+  receivedOn?: string;
+  /** When the appeal was decided, formatted. */
+  decidedOn: string;
+  /**
+   * Why, in plain words: the reasons the deciding manager recorded for the outcome, which are for the customer
+   * to read (policy §3: "sharing the reasons for this with the customer").
+   */
+  reason: string;
+  /** The arrangements, which have not changed, in plain English. */
+  measures: string[];
+  reviewOn: string;
+  endsOn?: string;
+  singlePointOfContact: ContactPoint;
+  adjustments?: string[];
+  /** Where to write to make a complaint: a postal address, an email address or both. */
+  complaintsTo: ContactPoint;
+  emergencyNumber: string;
+  privacyNoticeUrl: string;
+  /** Default {@link HOUSING_OMBUDSMAN}. */
+  ombudsman?: OmbudsmanDetails;
+}
+
+/**
+ * The letter telling a customer that their appeal has been considered and the arrangements stay as they are:
+ * who considered it, why, the arrangements restated, the next review, emergencies, and where to go next (our
+ * complaints procedure, then the Housing Ombudsman). It offers no further appeal against the same decision.
+ */
+export function restrictionAppealDismissed(input: RestrictionAppealDismissedInput): LetterContent {
+  const asked = 'You asked us to look again at our decision about how you can contact us.';
+  const paragraphs: string[] = [
+    `${input.receivedOn ? `We received your appeal on ${input.receivedOn}. ` : ''}${asked} This letter tells you the outcome.`,
+    '## Our decision',
+    'A manager who was not involved in the original decision has considered your appeal. They looked at what you told us in your appeal and at our records of your contact with us. ' +
+      `On ${input.decidedOn} they decided that the arrangements should stay as they are. This means your appeal has not been successful, and the way you can contact us has not changed.`,
+  ];
+  const reason = input.reason.trim();
+  if (reason) paragraphs.push('## Why we made this decision', reason);
+  paragraphs.push(
+    '## The arrangements, which stay in place',
+    measuresList(input.measures),
+    'These are the same arrangements as in our earlier letters.',
+  );
+  if (input.adjustments && input.adjustments.length > 0) {
+    paragraphs.push(`We have taken into account what you have told us about your needs:\n${measuresList(input.adjustments)}`);
+  }
+  paragraphs.push(...contactSection(input.singlePointOfContact));
+  paragraphs.push(...emergencySection(input.emergencyNumber));
+  paragraphs.push(
+    '## What happens next',
+    `We will review these arrangements by ${input.reviewOn} and write to you to tell you the outcome.` +
+      (input.endsOn ? ` They will end on ${input.endsOn}, unless we write to you before then.` : '') +
+      ` If your circumstances change, or there is something new you would like us to take into account, please tell ${input.singlePointOfContact.name}.`,
+  );
+  const how = contactLines(input.complaintsTo);
+  paragraphs.push(
+    '## If you are still unhappy',
+    'This is the end of our appeal process for this decision. If you are unhappy with how we have dealt with your appeal, you can make a complaint through our complaints procedure. ' +
+      'Please write to us and say that you are making a complaint' +
+      (how.length > 0 ? `:\n${how.join('\n')}` : '.'),
+    'If writing is difficult for you, tell us and we will help you.',
+  );
+  paragraphs.push(...ombudsmanSection(input.ombudsman ?? HOUSING_OMBUDSMAN));
+  paragraphs.push(...privacySection(input.privacyNoticeUrl));
+  paragraphs.push(accessibleFormats(input.singlePointOfContact));
+  return { title: 'The outcome of your appeal', paragraphs };
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* (f) Lifting                                                                                              */
 /* ------------------------------------------------------------------------------------------------------ */
 
 /** The end of a restriction. */

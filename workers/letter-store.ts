@@ -1,8 +1,8 @@
 /**
  * What the lifecycle workers have sent: each restriction's letters to the customer (the record that a
- * notification, variation, review outcome or lifting was sent, when and how, with the PDF for a retention
- * period), and the notices to staff (reminders, escalations, breach notices, monthly reports) that must go
- * once only.
+ * notification, variation, review outcome, appeal outcome or lifting was sent, when and how, with the PDF for
+ * a retention period), and the notices to staff (reminders, escalations, breach notices, monthly reports)
+ * that must go once only.
  *
  * | key | type | what |
  * |---|---|---|
@@ -20,8 +20,11 @@ import type { RedisConnection } from '../store/connections';
 import { guard, parseRecord } from '../store/guard';
 import { assertSafeId } from '../store/keys';
 
-/** The letters of a restriction's life. */
-export type LetterKind = 'notification' | 'variation' | 'review-outcome' | 'lifting';
+/**
+ * The letters of a restriction's life. `appeal-outcome` is the letter of a dismissed appeal (the arrangements
+ * stay); an upheld appeal sends `lifting` and a varied one `variation`, which say the appeal led to them.
+ */
+export type LetterKind = 'notification' | 'variation' | 'review-outcome' | 'appeal-outcome' | 'lifting';
 
 /** How a letter went out: by email to the customer, and to the print mailbox to be posted. */
 export type LetterChannel = 'email' | 'print';

@@ -125,12 +125,15 @@ export function letterKindFor(action: string): LetterKind | undefined {
     case 'review:vary':
     case 'review:lift':
       return 'review-outcome';
+    case 'appeal:dismissed':
+      // The customer was promised the outcome in writing (the appeal section of every letter; policy §6).
+      return 'appeal-outcome';
     case 'lift':
     case 'appeal:upheld':
     case 'expire':
       return 'lifting';
     default:
-      // request, decide, reject, appeal, appeal:dismissed (no template yet), exception: no letter.
+      // request, decide, reject, appeal (recorded by staff: its outcome is the letter), exception: no letter.
       return undefined;
   }
 }
@@ -180,7 +183,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * The `onTransition` hook for gateway/compose.ts: after a lifecycle transition is saved, queues the letter it
- * causes (approve → notification; vary → variation; review → review outcome; lift → lifting).
+ * causes (approve → notification; vary, appeal varied → variation; review → review outcome; appeal dismissed →
+ * appeal outcome; lift, appeal upheld, expiry → lifting).
  *
  * It never throws and never waits long: the transition is already saved, and failing (or hanging) the
  * request would make the caller retry a step that has happened. BullMQ waits for its connection rather than

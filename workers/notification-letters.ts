@@ -5,13 +5,16 @@
  *
  * What goes in and what stays out: the letter explains the behaviour by its category in plain words
  * (config/letter-templates.ts), never by the request's internal summary or evidence; the notes of a
- * variation, review or lifting are the reasons the tenancy specialist recorded for the customer to read.
+ * variation, review or lifting are the reasons the tenancy specialist recorded for the customer to read, and
+ * the note of an appeal's outcome the reasons the deciding manager recorded for it (policy §3, §6). The grounds
+ * of an appeal, as staff recorded them, are not quoted back.
  * The contact details given are the gated ones (`WRITE_TO_EMAIL`, `WRITE_TO_ADDRESS`), so that writing to
  * the single point of contact is recorded and the arrangements keep applying.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import {
   describeBehaviour,
+  restrictionAppealDismissed,
   restrictionLifted,
   restrictionNotification,
   restrictionReviewOutcome,
@@ -269,6 +272,24 @@ export function composeLetter(inputs: LetterInputs): ComposedLetter | undefined 
         reason: note,
         ...(outcome === 'lift' ? {} : { measures, nextReviewOn: reviewOn, appeal, ...(endsOn ? { endsOn } : {}) }),
         singlePointOfContact: spoc,
+        ...common,
+      });
+      break;
+    }
+    case 'appeal:dismissed': {
+      // The appeal the transition decided (a later appeal may have replaced the record since: then its date is left out).
+      const decided = r.appeal?.decidedAt !== undefined && Date.parse(r.appeal.decidedAt) === at.getTime() ? r.appeal : undefined;
+      offersAppeal = false;
+      content = restrictionAppealDismissed({
+        ...(decided && Number.isFinite(Date.parse(decided.receivedAt)) ? { receivedOn: formatLongDate(new Date(decided.receivedAt), zone) } : {}),
+        decidedOn: today,
+        reason: note,
+        measures,
+        reviewOn,
+        ...(endsOn ? { endsOn } : {}),
+        singlePointOfContact: spoc,
+        adjustments,
+        complaintsTo: { name: settings.senderTeam, address, email: settings.writeToEmail },
         ...common,
       });
       break;

@@ -133,4 +133,53 @@ describe('every letter', () => {
       { numRuns: 60 },
     );
   });
+
+  it('tells the customer a dismissed appeal’s outcome: its reasons, the arrangements that stay, the next review, emergencies, and where to go next', () => {
+    const appealed: Restriction = {
+      ...base,
+      endsAt: '2027-05-01T10:00:00Z',
+      appealed: true,
+      appeal: {
+        receivedAt: '2026-12-01',
+        recordedBy: 'tess',
+        grounds: 'INTERNAL GROUNDS as recorded by staff',
+        outcome: 'dismissed',
+        decidedBy: 'tara',
+        decidedAt: '2026-12-09T15:00:00.000Z',
+        note: 'The arrangements are still needed: the same matters were raised 40 times in November.',
+      },
+      history: [
+        { action: 'approve', from: 'pending-approval', to: 'active', by: 'tom', at: '2026-11-25T10:00:00.000Z' },
+        { action: 'appeal', from: 'active', to: 'active', by: 'tess', at: '2026-12-01T12:00:00.000Z', note: 'INTERNAL GROUNDS as recorded by staff' },
+        {
+          action: 'appeal:dismissed',
+          from: 'active',
+          to: 'active',
+          by: 'tara',
+          at: '2026-12-09T15:00:00.000Z',
+          note: 'The arrangements are still needed: the same matters were raised 40 times in November.',
+        },
+      ],
+    };
+    const composed = composeLetter({ restriction: appealed, historyLength: 3, customer: { id: 'C1', name: 'Pat', phones: [], emails: [], needs: [] }, staff: (id) => staff[id], settings });
+    expect(composed).toMatchObject({ id: 'R1.3', kind: 'appeal-outcome', transition: { action: 'appeal:dismissed' } });
+    expect(composed?.appealDeadline).toBeUndefined();
+    const text = renderLetterText(composed!.letter).replace(/\s+/g, ' ');
+    expect(composed?.letter.title).toBe('The outcome of your appeal');
+    expect(text).toContain('Wednesday 9 December 2026 Our reference: R1');
+    expect(text).toContain('We received your appeal on Tuesday 1 December 2026.');
+    expect(text).toContain('A manager who was not involved in the original decision has considered your appeal.');
+    expect(text).toContain('the arrangements should stay as they are');
+    expect(text).toContain('Why we made this decision The arrangements are still needed: the same matters were raised 40 times in November.');
+    expect(text).toContain('- We will reply to new matters only.');
+    expect(text).toContain('Jo Smith (Tenancy Specialist) will be your single point of contact');
+    expect(text).toContain('We will review these arrangements by Monday 1 February 2027');
+    expect(text).toContain('They will end on Saturday 1 May 2027');
+    expect(text).toContain('call us on 0300 123 4567 at any time');
+    expect(text).toContain('make a complaint through our complaints procedure');
+    expect(text).toContain('By email: housing@landlord.example');
+    expect(text).toContain('Housing Ombudsman Service');
+    expect(text).not.toContain('right to appeal');
+    expect(text).not.toContain('INTERNAL');
+  });
 });

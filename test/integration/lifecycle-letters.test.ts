@@ -9,11 +9,11 @@ import { extractPdfText } from '../../channels/letters/pdf-text';
 import { createLogger } from '../../config/logger';
 import { composeGateway } from '../../gateway/compose';
 import { closeConnection, createQueueConnection } from '../../store/connections';
-import { runDailySweep } from '../../workers/review-scheduler';
+import { queueMissingLetters, runDailySweep } from '../../workers/review-scheduler';
 import { freePort } from '../support/redis-server';
 import { sendLetter } from '../../workers/notification-worker';
 import { letterIdFor } from '../../workers/letter-store';
-import { createLifecycleQueues, enqueueLetter, lifecycleTransitionHook } from '../../workers/lifecycle-queues';
+import { createLifecycleQueues, enqueueLetter, letterJobId, lifecycleTransitionHook } from '../../workers/lifecycle-queues';
 import {
   activeRestriction,
   bearer,
@@ -241,6 +241,154 @@ describe('variation, review and lifting letters', () => {
     await request(app).post(`/v1/restrictions/${id}/reject`).set(bearer(cast.tess)).send({ reason: 'Not proportionate' }).expect(200);
     expect(await h.producer.notifications.getJob(`letter.${letterIdFor(id, 2)}`)).toBeUndefined();
     expect(h.smtp.messages.length).toBe(before);
+  });
+});
+
+describe('the outcome of an appeal', () => {
+  const NOW = '2026-11-25T10:00:00Z';
+  const REASONS = 'We listened to your calls from October again. The arrangements are still needed so that we can help you and our other customers fairly.';
+  const letterKind = (m: Mail) => m.parsed.headers.get('x-gatekeeper-letter');
+
+  afterEach(() => h.setNow(NOW));
+
+  /** Records an appeal received on 30 November and decides it on 9 December, by a ts-manager not involved before. */
+  async function appealDecided(id: string, outcome: Record<string, unknown>): Promise<void> {
+    const app = h.gateway.app;
+    h.setNow('2026-12-01T09:00:00Z');
+    await request(app).post(`/v1/restrictions/${id}/appeal`).set(bearer(cast.tess)).send({ receivedAt: '2026-11-30', grounds: 'INTERNAL-GROUNDS: the call times clash with work' }).expect(200);
+    h.setNow('2026-12-09T15:00:00Z');
+    await request(app).post(`/v1/restrictions/${id}/appeal-outcome`).set(bearer(cast.tara)).send(outcome).expect(200);
+  }
+
+  describe('dismissed', () => {
+    let id: string;
+    let mails: Mail[];
+
+    beforeAll(async () => {
+      id = await activeRestriction(h, cast, { customerId: 'C123', reviewAt: '2027-02-01T10:00:00Z' });
+      await h.waitForMail(forRestriction(id), 2);
+      await appealDecided(id, { outcome: 'dismissed', note: REASONS });
+      mails = await h.waitForMail((m) => forRestriction(id)(m) && letterKind(m) === 'appeal-outcome', 2);
+    });
+
+    it('sends the customer a letter of its own, printed and posted and by email', async () => {
+      expect(mails).toHaveLength(2);
+      const print = mails.find((m) => m.rcptTo.includes(PRINT_MAILBOX));
+      const email = mails.find((m) => m.rcptTo.includes('pat@example.org'));
+      expect(print?.parsed.subject).toBe(`Print and post: The outcome of your appeal — C123, ref ${id}`);
+      expect(email?.parsed.subject).toBe(`The outcome of your appeal (our reference ${id})`);
+      expect(email?.parsed.from?.value[0]?.address).toBe(WRITE_TO_EMAIL);
+      expect(email && pdfOf(email).filename).toMatch(/-appeal-outcome\.pdf$/);
+      await eventually(async () => (await h.deps.letters.list('C123', id)).length === 2);
+      const letters = await h.deps.letters.list('C123', id);
+      expect(letters.map((l) => [l.id, l.kind, l.transition])).toEqual([
+        [letterIdFor(id, 3), 'notification', 'approve'],
+        [letterIdFor(id, 5), 'appeal-outcome', 'appeal:dismissed'],
+      ]);
+      expect(letters[1]).toMatchObject({ transitionAt: '2026-12-09T15:00:00.000Z', channels: ['print', 'email'], variants: { largePrint: false, plainText: false } });
+      const audit = await h.gateway.store.audit.latest(100);
+      expect(audit.filter((a) => a.action === 'letter.sent' && a.entityId === id && a.details?.kind === 'appeal-outcome')).toHaveLength(1);
+    });
+
+    it('gives the outcome and its reasons, restates the arrangements, and says when they will be reviewed, how to report an emergency, and where to go next', async () => {
+      const print = mails.find((m) => m.rcptTo.includes(PRINT_MAILBOX));
+      const pdf = flat((await extractPdfText(pdfOf(print as Mail).content)).text);
+      const email = flat(mails.find((m) => m.rcptTo.includes('pat@example.org'))?.parsed.text ?? '');
+      for (const text of [pdf, email]) {
+        expect(text).toContain('Dear Pat Example');
+        expect(text).toContain('The outcome of your appeal');
+        expect(text).toContain('We received your appeal on Monday 30 November 2026');
+        expect(text).toContain('A manager who was not involved in the original decision has considered your appeal');
+        expect(text).toContain('On Wednesday 9 December 2026 they decided that the arrangements should stay as they are');
+        expect(text).toContain(REASONS);
+        expect(text).toContain('You can phone us on Tuesdays and Thursdays between 10am and 12 noon');
+        expect(text).toContain('Jo Smith will deal with your calls and enquiries');
+        expect(text).toContain('We will review these arrangements by Monday 1 February 2027');
+        expect(text).toContain(`call us on ${EMERGENCY_NATIONAL} at any time`);
+        expect(text).toContain('make a complaint through our complaints procedure');
+        expect(text).toContain('Housing Ombudsman');
+        expect(text).toContain(PRIVACY_NOTICE_URL);
+        expect(text).toContain(id);
+        // No further appeal is offered, and nothing internal (the request's summary, the grounds as recorded) is quoted.
+        expect(text).not.toContain('right to appeal');
+        expect(text).not.toContain('INTERNAL');
+      }
+    });
+
+    it('is sent once, however often the request, the hook, the job or the sweep runs again', async () => {
+      const before = h.smtp.messages.length;
+      // The request again: the appeal is decided, so there is no second transition.
+      await request(h.gateway.app).post(`/v1/restrictions/${id}/appeal-outcome`).set(bearer(cast.tara)).send({ outcome: 'dismissed', note: REASONS }).expect(409);
+      const r = await h.gateway.store.restrictions.get(id);
+      if (!r) throw new Error('restriction missing');
+      expect(r.history).toHaveLength(5);
+      expect(await h.producer.notifications.getJob(letterJobId(id, 5))).toBeDefined();
+      await lifecycleTransitionHook(h.producer)(r, r, 'appeal-outcome');
+      expect(await enqueueLetter(h.producer, r, 5)).toBe(true);
+      expect(await sendLetter(h.deps, { restrictionId: id, customerId: 'C123', historyLength: 5, action: 'appeal:dismissed' })).toEqual({ status: 'skipped', reason: 'already-sent' });
+      expect(await queueMissingLetters(h.deps, new Date('2026-12-10T06:00:00Z'))).not.toContain(letterIdFor(id, 5));
+      expect(await h.producer.notifications.getJobCountByTypes('waiting', 'active', 'delayed')).toBe(0);
+      expect(h.smtp.messages.length).toBe(before);
+      expect((await h.deps.letters.list('C123', id)).filter((l) => l.kind === 'appeal-outcome')).toHaveLength(1);
+    });
+  });
+
+  it('dismissed: large print with a plain-text copy, by post only, for a customer whose needs ask for them', async () => {
+    const id = await activeRestriction(h, cast, { customerId: 'C900', reviewAt: '2027-02-01T10:00:00Z' });
+    await h.waitForMail(forRestriction(id));
+    await appealDecided(id, { outcome: 'dismissed', note: REASONS });
+    const [print] = await h.waitForMail((m) => forRestriction(id)(m) && letterKind(m) === 'appeal-outcome');
+    await eventually(async () => (await h.deps.letters.list('C900', id)).length === 2);
+    expect((await h.mails()).filter((m) => m.rcptTo.includes('robin@example.org'))).toHaveLength(0);
+    expect(print?.rcptTo).toEqual([PRINT_MAILBOX]);
+    expect(print?.parsed.text).toContain('LARGE PRINT (18 pt)');
+    expect(pdfOf(print as Mail).filename).toMatch(/-appeal-outcome-large-print\.pdf$/);
+    expect(flat((await extractPdfText(pdfOf(print as Mail).content)).text)).toContain('A manager who was not involved in the original decision');
+    const txt = print?.parsed.attachments.find((a) => a.contentType.startsWith('text/plain'));
+    expect(txt?.filename).toMatch(/-appeal-outcome-large-print\.txt$/);
+    const plain = txt?.content.toString('utf8') ?? '';
+    expect(plain).toContain('Dear Robin Reader');
+    expect(plain).toContain(REASONS);
+    expect(plain).toContain(`call us on ${EMERGENCY_NATIONAL} at any time`);
+    const [, letter] = await h.deps.letters.list('C900', id);
+    expect(letter).toMatchObject({ kind: 'appeal-outcome', channels: ['print'], variants: { largePrint: true, plainText: true } });
+  });
+
+  it('upheld still ends the arrangements with the lifting letter', async () => {
+    const id = await activeRestriction(h, cast, { customerId: 'C123', reviewAt: '2027-02-01T10:00:00Z' });
+    await h.waitForMail(forRestriction(id), 2);
+    await appealDecided(id, { outcome: 'upheld', note: 'The call times clash with your working hours.' });
+    const lifted = await h.waitForMail((m) => forRestriction(id)(m) && letterKind(m) === 'lifting', 2);
+    const text = flat(lifted.find((m) => m.rcptTo.includes('pat@example.org'))?.parsed.text ?? '');
+    expect(text).toContain('The arrangements for contacting us have ended');
+    expect(text).toContain('We have considered your appeal and agreed with it. The call times clash with your working hours.');
+    await eventually(async () => (await h.deps.letters.list('C123', id)).length === 2);
+    expect((await h.deps.letters.list('C123', id)).map((l) => [l.kind, l.transition])).toEqual([
+      ['notification', 'approve'],
+      ['lifting', 'appeal:upheld'],
+    ]);
+    expect((await h.mails()).filter((m) => forRestriction(id)(m) && letterKind(m) === 'appeal-outcome')).toHaveLength(0);
+  });
+
+  it('varied still sends the variation letter with the new arrangements', async () => {
+    const id = await activeRestriction(h, cast, { customerId: 'C123', reviewAt: '2027-02-01T10:00:00Z' });
+    await h.waitForMail(forRestriction(id), 2);
+    await appealDecided(id, {
+      outcome: 'varied',
+      note: 'We have added Monday afternoons, when you are not at work.',
+      measures: [{ type: 'call-times', windows: [{ days: ['mon'], start: '14:00', end: '16:00' }, { days: ['tue', 'thu'], start: '10:00', end: '12:00' }], bankHolidays: 'closed' }],
+    });
+    const varied = await h.waitForMail((m) => forRestriction(id)(m) && letterKind(m) === 'variation', 2);
+    const text = flat(varied.find((m) => m.rcptTo.includes('pat@example.org'))?.parsed.text ?? '');
+    expect(text).toContain('A change to how you can contact us');
+    expect(text).toContain('We have considered your appeal and decided to change the arrangements. We have added Monday afternoons, when you are not at work.');
+    expect(text).toContain('on Mondays between 2pm and 4pm');
+    await eventually(async () => (await h.deps.letters.list('C123', id)).length === 2);
+    expect((await h.deps.letters.list('C123', id)).map((l) => [l.kind, l.transition])).toEqual([
+      ['notification', 'approve'],
+      ['variation', 'appeal:varied'],
+    ]);
+    expect((await h.mails()).filter((m) => forRestriction(id)(m) && letterKind(m) === 'appeal-outcome')).toHaveLength(0);
   });
 });
 

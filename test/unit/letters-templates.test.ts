@@ -3,6 +3,7 @@ import {
   BEHAVIOUR_IN_PLAIN_WORDS,
   describeBehaviour,
   letterAcknowledgement,
+  restrictionAppealDismissed,
   restrictionLifted,
   restrictionNotification,
   restrictionReviewOutcome,
@@ -141,6 +142,69 @@ describe('follow-up letters', () => {
     expect(text).toContain('ended on 5 May 2026');
     expect(text).toContain('any of the usual ways');
     expect(text).toContain('0300 500 8080 at any time');
+  });
+});
+
+describe('appeal outcome: dismissed', () => {
+  const input = {
+    receivedOn: 'Monday 4 May 2026',
+    decidedOn: 'Friday 22 May 2026',
+    reason: 'We listened to the recordings of your calls. The arrangements are still needed to protect our staff.',
+    measures: ['You can phone us on Tuesdays.', 'Jane Smith will deal with your calls and enquiries.'],
+    reviewOn: '1 October 2026',
+    singlePointOfContact: NOTIFICATION.singlePointOfContact,
+    complaintsTo: { name: 'Tenancy Services', email: 'housing@example.org', address: ['1 High Street', 'Exampleton EX1 1AA'] },
+    emergencyNumber: '0300 500 8080',
+    privacyNoticeUrl: 'https://www.example.org/privacy',
+  };
+  const content = restrictionAppealDismissed(input);
+  const text = flat(content);
+
+  it('gives the outcome: considered by a manager not involved before, and the arrangements stay as they are', () => {
+    expect(content.title).toBe('The outcome of your appeal');
+    expect(text).toContain('We received your appeal on Monday 4 May 2026');
+    expect(text).toContain('A manager who was not involved in the original decision has considered your appeal');
+    expect(text).toContain('On Friday 22 May 2026 they decided that the arrangements should stay as they are');
+    expect(text).toContain('your appeal has not been successful');
+  });
+
+  it('gives the reasons, restates the arrangements, and says when they will be reviewed', () => {
+    expect(text).toContain(`## Why we made this decision ${input.reason}`);
+    for (const measure of input.measures) expect(text).toContain(`• ${measure}`);
+    expect(text).toContain('These are the same arrangements as in our earlier letters.');
+    expect(text).toContain('Jane Smith (Tenancy Specialist) will be your single point of contact');
+    expect(text).toContain('We will review these arrangements by 1 October 2026 and write to you to tell you the outcome.');
+    expect(text).not.toContain('will end on');
+    expect(flat(restrictionAppealDismissed({ ...input, endsOn: '1 April 2027' }))).toContain('They will end on 1 April 2027');
+  });
+
+  it('says emergencies can be reported at any time, and where to go next: complaints, then the Ombudsman', () => {
+    expect(text).toContain('call us on 0300 500 8080 at any time, day or night');
+    expect(text).toContain('This is the end of our appeal process for this decision.');
+    expect(text).toContain('make a complaint through our complaints procedure');
+    expect(text).toContain('By email: housing@example.org');
+    expect(text).toContain('By post: 1 High Street, Exampleton EX1 1AA');
+    expect(text).toContain('Housing Ombudsman Service');
+    expect(text).toContain('0300 111 3000');
+    expect(text).toContain('https://www.example.org/privacy');
+    expect(text).toContain('large print, Braille, audio or another language');
+    // No further appeal is offered: the appeal has been decided.
+    expect(text).not.toContain('right to appeal');
+  });
+
+  it('leaves out what it does not know, and any adjustments are restated', () => {
+    const bare = flat(restrictionAppealDismissed({ ...input, receivedOn: undefined, reason: '  ', adjustments: ['You can also text Jane Smith on 07700 900123.'] }));
+    expect(bare).not.toContain('We received your appeal on');
+    expect(bare).toContain('You asked us to look again at our decision about how you can contact us.');
+    expect(bare).not.toContain('Why we made this decision');
+    expect(bare).toContain('• You can also text Jane Smith on 07700 900123.');
+  });
+
+  it('reads as plain text with headings and bullets', () => {
+    const plain = renderLetterText(letterOf(content));
+    expect(plain).toContain('\nWhy we made this decision\n');
+    expect(plain).toContain('\n- You can phone us on Tuesdays.');
+    expect(plain).not.toContain('## ');
   });
 });
 
