@@ -22,6 +22,11 @@ export const FORM_BODY_LIMIT = '64kb';
 export interface MountKit {
   /** Bearer-token authentication (sets `res.locals.staff`), sharing one failure limiter across all routes. */
   auth: RequestHandler;
+  /**
+   * {@link auth} that also accepts a token this gateway verified earlier while Redis cannot answer
+   * (gateway/verified-tokens.ts): for `POST /v1/decisions` only, which must answer emergencies in an outage.
+   */
+  authDuringOutage: RequestHandler;
   requireRole: typeof requireRole;
 }
 
@@ -92,7 +97,11 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metricsHandler);
 
   const limiter = new FailureLimiter(deps.authFailureLimits);
-  deps.mount?.(app, { auth: bearerAuth(deps.resolveToken, deps.config.adminToken, limiter), requireRole });
+  deps.mount?.(app, {
+    auth: bearerAuth(deps.resolveToken, deps.config.adminToken, limiter),
+    authDuringOutage: bearerAuth(deps.resolveToken, deps.config.adminToken, limiter, { allowStale: true }),
+    requireRole,
+  });
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -8,12 +8,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role, Staff } from '../rules/types';
-import { Forbidden, TooManyRequests, Unauthorized } from './errors';
+import { Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized } from './errors';
 
 /** What a valid token resolves to. */
 export interface ResolvedToken {
   staff: Staff;
   tokenId: string;
+  /**
+   * Answered from this gateway's memory of an earlier verification because Redis could not answer
+   * (gateway/verified-tokens.ts); accepted only where {@link BearerAuthOptions.allowStale} says so.
+   */
+  stale?: boolean;
+}
+
+/** Options of {@link bearerAuth}. */
+export interface BearerAuthOptions {
+  /**
+   * Accept a token verified earlier when Redis cannot answer (`ResolvedToken.stale`). Only for routes that
+   * must work in an outage and change nothing (`POST /v1/decisions`); elsewhere such a request is 503.
+   */
+  allowStale?: boolean;
 }
 
 /** Looks a presented token up; `undefined` when it is unknown, revoked or expired. */
@@ -103,11 +117,17 @@ export function bearerToken(header: string | undefined): string | undefined {
  * Middleware that authenticates the request's bearer token and sets `res.locals.staff` and `res.locals.tokenId`.
  * Missing or non-bearer header → 401 `unauthenticated`; unknown token → 401 `invalid-token`; too many bad
  * tokens from the address → 429 `too-many-failures` (also for a correct token, so guessing cannot go on).
- * An error from `resolveToken` (store unavailable) goes to the error handler (503).
+ * An error from `resolveToken` (store unavailable) goes to the error handler (503), and so does a token
+ * vouched for only by an earlier verification (`stale`) unless `options.allowStale`.
  * @param resolveToken looks a staff token up.
  * @param adminToken the bootstrap `GATEKEEPER_ADMIN_TOKEN`, when configured.
  */
-export function bearerAuth(resolveToken: TokenResolver, adminToken?: string, limits: FailureLimitOptions | FailureLimiter = {}): RequestHandler {
+export function bearerAuth(
+  resolveToken: TokenResolver,
+  adminToken?: string,
+  limits: FailureLimitOptions | FailureLimiter = {},
+  options: BearerAuthOptions = {},
+): RequestHandler {
   const limiter = limits instanceof FailureLimiter ? limits : new FailureLimiter(limits);
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = bearerToken(req.get('authorization'));
@@ -127,6 +147,9 @@ export function bearerAuth(resolveToken: TokenResolver, adminToken?: string, lim
     if (!resolved) {
       limiter.fail(address);
       throw new Unauthorized('invalid-token', 'The bearer token is not valid');
+    }
+    if (resolved.stale === true && options.allowStale !== true) {
+      throw new ServiceUnavailable('store-unavailable', 'The restriction store is unavailable; try again shortly', 5);
     }
     res.locals.staff = resolved.staff;
     res.locals.tokenId = resolved.tokenId;

@@ -163,7 +163,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
         }),
       );
       for (const extra of options.extraMounts ?? []) extra(a, kit, { store, deps });
-      a.use('/v1', createStaffApi(deps, kit.auth));
+      a.use('/v1', createStaffApi(deps, kit.auth, kit.authDuringOutage));
     },
   });
   if (!events) throw new Error('composeGateway: the app did not mount its routers');
@@ -188,12 +188,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
 }
 
 /**
- * Ready when the store's Redis answers with `noeviction` and the gate's own fail-fast connection is
- * connected: the two reconnect on their own schedules, and an instance whose gate cannot look callers up
- * would answer every call unchecked.
- */
-/**
- * Counts each staff request let in on an earlier verification (gateway/verified-tokens.ts) and says so in
+ * Counts each decision query let in on an earlier verification (gateway/verified-tokens.ts) and says so in
  * the log, at most once a minute: an outage lets many requests in this way, and one line says it all.
  */
 function staleAuthNotice(logger: Logger): () => void {
@@ -203,10 +198,15 @@ function staleAuthNotice(logger: Logger): () => void {
     const now = Date.now();
     if (now - loggedAt < 60_000) return;
     loggedAt = now;
-    logger.warn('auth: Redis cannot answer; staff tokens verified in the last 12 hours are accepted meanwhile', { code: 'auth-fail-static' });
+    logger.warn('auth: Redis cannot answer; decision queries with staff tokens verified in the last 12 hours are accepted meanwhile', { code: 'auth-fail-static' });
   };
 }
 
+/**
+ * Ready when the store's Redis answers with `noeviction` and the gate's own fail-fast connection is
+ * connected: the two reconnect on their own schedules, and an instance whose gate cannot look callers up
+ * would answer every call unchecked.
+ */
 function gatewayReadiness(redis: RedisConnection, lookup: RedisConnection): ReadyCheck {
   const store = redisReadiness(redis);
   return async () => {

@@ -14,13 +14,15 @@ import { createStaffRouter } from './staff-routes';
  * customers and restrictions are answered only once confirmed durable (durable-writes.ts); decisions
  * write nothing.
  */
-export function createStaffApi(deps: ApiDeps, authenticate: RequestHandler): Router {
+export function createStaffApi(deps: ApiDeps, authenticate: RequestHandler, authenticateDuringOutage: RequestHandler = authenticate): Router {
   const api = Router();
+  // Ahead of the general authentication: decisions change nothing and must answer emergencies during a Redis
+  // outage, so they alone accept a token this gateway verified before the outage (gateway/verified-tokens.ts).
+  api.use('/decisions', authenticateDuringOutage, createDecisionRouter(deps));
   api.use(authenticate);
   const durable = confirmWritesBeforeAnswering(deps.store.writes);
   api.use('/staff', durable, createStaffRouter(deps));
   api.use('/customers', durable, createCustomerRouter(deps));
   api.use('/restrictions', durable, createRestrictionRouter(deps));
-  api.use('/decisions', createDecisionRouter(deps));
   return api;
 }

@@ -1,17 +1,22 @@
 /**
- * Staff tokens this gateway has verified lately, so that staff already signed in keep a working console
- * and `POST /v1/decisions` while Redis cannot answer ("fail static"). The contract says an emergency beats
+ * Staff tokens this gateway has verified lately, so that an agent already signed in can still ask
+ * `POST /v1/decisions` while Redis cannot answer ("fail static"). The contract says an emergency beats
  * everything, also when Redis is unreachable: an agent asking "what happens to this caller?" in an outage
  * must get `emergency` (or `restriction-check-unavailable`), not a 503 because their token could not be
  * looked up.
  *
- * The store is always asked first, and its answer wins whenever it comes in time: a token revoked or
- * expired is forgotten at its next use. A remembered verification stands in only when the store fails as
- * unavailable, or has not answered within a short wait, and only for a token verified within the last
- * {@link VerifiedTokenOptions.maxStaleMs}. So the one thing an outage changes is that a token revoked
- * elsewhere, and not used here since, keeps working here until Redis is back — when nothing that needs
- * Redis works anyway. A token never verified by this gateway gets the store's answer (a 503 in an outage).
- * Tokens are remembered by their SHA-256, never in clear.
+ * The store is always asked, and its answer is used whenever it gives one, however late. A remembered
+ * verification stands in only when the store fails with `store-unavailable` (Redis down, or not answering
+ * within the store connection's own command timeout) — never merely because it is slow: a Redis that
+ * stalls and then answers "revoked" must be heard. And only for a token verified within
+ * {@link VerifiedTokenOptions.maxStaleMs}. An answer that came this way is marked `stale`, and the gateway
+ * accepts stale answers on `/v1/decisions` only (gateway/auth.ts `allowStale`): everywhere else an outage is
+ * still a 503. So the one thing an outage changes is that a token revoked elsewhere, and not used here
+ * since, can still ask this gateway for decisions — which then cannot read Redis either.
+ *
+ * A refusal wins over a verification that was already on its way when the refusal came (a lookup started
+ * before a revocation and finished after it): such a verification is not remembered. Tokens are remembered
+ * by their SHA-256, never in clear.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,8 +26,6 @@ import type { ResolvedToken, TokenResolver } from './auth';
 export interface VerifiedTokenOptions {
   /** How long a verification may stand in for the store. Default 12 hours (a working day and then some). */
   maxStaleMs?: number;
-  /** How long to wait for the store before a remembered verification is used. Default 1000 ms. */
-  waitMs?: number;
   /** How many tokens are remembered (the least recently verified go first). Default 10,000. */
   maxEntries?: number;
   /** Clock, for tests. Default `Date.now`. */
@@ -44,14 +47,19 @@ function isUnavailable(error: unknown): boolean {
 
 /**
  * Wraps a token resolver with the fail-static memory described in the module comment.
- * @param resolve the store's lookup (throws `store-unavailable` when Redis cannot answer).
+ * @param resolve the store's lookup (rejects with `store-unavailable` when Redis cannot answer).
+ * @returns a resolver whose answers from memory carry `stale: true`.
  */
 export function failStaticResolver(resolve: TokenResolver, options: VerifiedTokenOptions = {}): TokenResolver {
   const maxStaleMs = options.maxStaleMs ?? 12 * 60 * 60 * 1000;
-  const waitMs = options.waitMs ?? 1000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const verified = new Map<string, Verified>();
+  // Lookup order, so that a refusal can outrank verifications started before it. Both maps hold only keys
+  // with lookups in flight, so neither grows with the tokens tried.
+  let sequence = 0;
+  const inFlight = new Map<string, number>();
+  const refusedAt = new Map<string, number>();
 
   const remember = (key: string, resolved: ResolvedToken): void => {
     // Re-inserted, so the map's order is least recently verified first.
@@ -63,31 +71,36 @@ export function failStaticResolver(resolve: TokenResolver, options: VerifiedToke
     }
   };
 
+  const settled = (key: string): void => {
+    const left = (inFlight.get(key) ?? 1) - 1;
+    if (left > 0) {
+      inFlight.set(key, left);
+      return;
+    }
+    inFlight.delete(key);
+    refusedAt.delete(key);
+  };
+
   return async (token) => {
     const key = createHash('sha256').update(token, 'utf8').digest('base64');
-    const fresh = resolve(token).then((resolved) => {
-      if (resolved === undefined) verified.delete(key);
-      else remember(key, resolved);
-      return resolved;
-    });
-    const known = verified.get(key);
-    if (known === undefined || now() - known.at > maxStaleMs) return fresh;
-
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((settle) => {
-      timer = setTimeout(() => settle('late'), waitMs);
-    });
+    const started = ++sequence;
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     try {
-      const outcome = await Promise.race([fresh, late]);
-      if (outcome !== 'late') return outcome;
-      // Still waiting: it updates the memory when it answers, and must not end as an unhandled rejection.
-      fresh.catch(() => undefined);
+      const resolved = await resolve(token);
+      if (resolved === undefined) {
+        verified.delete(key);
+        refusedAt.set(key, ++sequence);
+      } else if ((refusedAt.get(key) ?? 0) < started) {
+        remember(key, resolved);
+      }
+      return resolved;
     } catch (error) {
-      if (!isUnavailable(error)) throw error;
+      const known = verified.get(key);
+      if (!isUnavailable(error) || known === undefined || now() - known.at > maxStaleMs) throw error;
+      options.onStale?.(known.resolved);
+      return { ...known.resolved, stale: true };
     } finally {
-      clearTimeout(timer);
+      settled(key);
     }
-    options.onStale?.(known.resolved);
-    return known.resolved;
   };
 }

@@ -51,22 +51,29 @@ async function expectDecisionsDuringOutage(): Promise<void> {
     { channel: 'letter', text: 'There is a fire in the flat' },
     { channel: 'email', from: 'out.age@example.org', text: 'I can smell gas in the kitchen' },
   ];
-  for (const body of emergencies) {
-    const res = await ask(agent, body);
+  // Asked together: while Redis hangs, each waits for the store connection's command timeout (5 s) first.
+  const [ordinary, ...answers] = await Promise.all([ask(agent, { channel: 'voice', from: '+447700900555' }), ...emergencies.map((body) => ask(agent, body))]);
+  for (const res of answers) {
     expect({ status: res.status, outcome: (res.body as { outcome?: unknown }).outcome }).toEqual({ status: 200, outcome: 'emergency' });
   }
-  const ordinary = await ask(agent, { channel: 'voice', from: '+447700900555' });
-  expect(ordinary.status).toBe(200);
-  expect(ordinary.body).toMatchObject({ outcome: 'proceed', reasons: ['restriction-check-unavailable'] });
+  expect(ordinary?.status).toBe(200);
+  expect(ordinary?.body).toMatchObject({ outcome: 'proceed', reasons: ['restriction-check-unavailable'] });
   expect(await failStaticCount()).toBeGreaterThanOrEqual(before + emergencies.length + 1);
   // The monitoring page answers too (the queues' counts are left out of it, not waited for).
   expect((await request(h.app).get('/metrics')).status).toBe(200);
 
-  // Not let in: no token, a token this gateway never verified (the store cannot say it is valid).
-  expect((await request(h.app).post('/v1/decisions').send({ channel: 'voice', emergency: true })).status).toBe(401);
-  const never = await ask(unused, { channel: 'voice', emergency: true });
-  expect(never.status).toBe(503);
-  expect(never.body).toEqual({ error: { code: 'store-unavailable', message: expect.any(String) as string } });
+  // Not let in: no token; a token this gateway never verified (the store cannot say it is valid); and the
+  // verified agent anywhere but decisions (an outage is a 503 there, as before).
+  const [anonymous, never, flags] = await Promise.all([
+    request(h.app).post('/v1/decisions').send({ channel: 'voice', emergency: true }),
+    ask(unused, { channel: 'voice', emergency: true }),
+    request(h.app).get('/v1/customers/C-OUT/flags').set('Authorization', `Bearer ${agent}`),
+  ]);
+  expect(anonymous.status).toBe(401);
+  for (const res of [never, flags]) {
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { code: 'store-unavailable', message: expect.any(String) as string } });
+  }
 }
 
 describe('POST /v1/decisions while Redis cannot answer', () => {
@@ -112,5 +119,26 @@ describe('POST /v1/decisions while Redis cannot answer', () => {
     } finally {
       h.redis.signal('SIGCONT');
     }
+  }, 60_000);
+
+  it('waits for a Redis that stalls and then answers: a revoked admin token is refused, not let in', async () => {
+    await h.staff('outage-admin', ['admin']);
+    const tokens = await request(h.app).post('/v1/staff/outage-admin/tokens').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(201);
+    const { token: leaver, tokenId } = tokens.body as { token: string; tokenId: string };
+    // Verified once (remembered), then revoked through this gateway.
+    await request(h.app).post('/v1/staff/outage-admin/tokens').set('Authorization', `Bearer ${leaver}`).expect(201);
+    await request(h.app).delete(`/v1/staff/outage-admin/tokens/${tokenId}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(204);
+    // Redis stalls for 1.5 s (well inside the store connection's 5 s command timeout), then answers.
+    h.redis.signal('SIGSTOP');
+    // Sent now (supertest sends a request when it is first awaited or then-ed).
+    const during = [
+      request(h.app).post('/v1/staff/outage-admin/tokens').set('Authorization', `Bearer ${leaver}`).then((res) => res),
+      request(h.app).post('/v1/decisions').set('Authorization', `Bearer ${leaver}`).send({ channel: 'voice', emergency: true }).then((res) => res),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    h.redis.signal('SIGCONT');
+    const [issue, decision] = await Promise.all(during);
+    expect(issue?.status).toBe(401);
+    expect(decision?.status).toBe(401);
   }, 60_000);
 });

@@ -1,8 +1,8 @@
 /**
- * gateway/verified-tokens.ts: the store's answer always wins when it comes in time; a remembered
- * verification stands in only for a store that is unavailable or slow, only while recent, and never for
- * a token the store has since refused. (The real outage, with Redis frozen and stopped, is in
- * test/integration/outage-decisions.test.ts.)
+ * gateway/verified-tokens.ts: the store's answer always wins when it gives one, however late; a remembered
+ * verification stands in (marked stale) only when the store fails as unavailable, only while recent, and
+ * never for a token the store has refused — including a refusal that overtakes a verification already on
+ * its way. (The real outage, with Redis frozen and stopped, is in test/integration/outage-decisions.test.ts.)
  */
 import type { ResolvedToken, TokenResolver } from '../../gateway/auth';
 import { failStaticResolver } from '../../gateway/verified-tokens';
@@ -10,24 +10,28 @@ import { failStaticResolver } from '../../gateway/verified-tokens';
 const alice: ResolvedToken = { staff: { id: 'alice', name: 'Alice', email: 'alice@example.org', roles: ['agent'] }, tokenId: 'T1' };
 const bob: ResolvedToken = { staff: { id: 'bob', name: 'Bob', email: 'bob@example.org', roles: ['agent'] }, tokenId: 'T2' };
 
-/** The store as the resolver sees it: a map of valid tokens, which can be made to fail or hang. */
+const unavailable = (): Error => Object.assign(new Error('down'), { code: 'store-unavailable' });
+
+/** The store as the resolver sees it: a map of valid tokens, which can be made to fail, or to answer later. */
 class Store {
   valid = new Map<string, ResolvedToken>([
     ['tok-alice', alice],
     ['tok-bob', bob],
   ]);
-  mode: 'up' | 'unavailable' | 'hung' | 'broken' = 'up';
+  mode: 'up' | 'unavailable' | 'broken' = 'up';
+  /** When set, each lookup waits for this promise before answering from `valid` as it is then. */
+  gate: Promise<void> | undefined;
 
-  readonly resolve: TokenResolver = (token) => {
+  readonly resolve: TokenResolver = async (token) => {
+    const gate = this.gate;
+    if (gate !== undefined) await gate;
     switch (this.mode) {
       case 'up':
-        return Promise.resolve(this.valid.get(token));
+        return this.valid.get(token);
       case 'unavailable':
-        return Promise.reject(Object.assign(new Error('down'), { code: 'store-unavailable' }));
-      case 'hung':
-        return new Promise(() => undefined);
+        throw unavailable();
       case 'broken':
-        return Promise.reject(new TypeError('a bug'));
+        throw new TypeError('a bug');
     }
   };
 }
@@ -39,48 +43,77 @@ describe('failStaticResolver', () => {
     clock = 1_000_000;
   });
 
-  it('answers with the store while it is up, and with a recent verification while it is unavailable or hung', async () => {
+  it('answers with the store while it is up, and with a recent verification, marked stale, while it is unavailable', async () => {
     const store = new Store();
     const stale: string[] = [];
-    const resolve = failStaticResolver(store.resolve, { now, waitMs: 20, onStale: (r) => stale.push(r.staff.id) });
+    const resolve = failStaticResolver(store.resolve, { now, onStale: (r) => stale.push(r.staff.id) });
     expect(await resolve('tok-alice')).toEqual(alice);
     expect(await resolve('tok-nobody')).toBeUndefined();
     expect(stale).toEqual([]);
 
     store.mode = 'unavailable';
-    expect(await resolve('tok-alice')).toEqual(alice);
-    store.mode = 'hung';
-    expect(await resolve('tok-alice')).toEqual(alice);
-    expect(stale).toEqual(['alice', 'alice']);
+    expect(await resolve('tok-alice')).toEqual({ ...alice, stale: true });
+    expect(stale).toEqual(['alice']);
     // Never verified here: the store's own answer, an error.
-    store.mode = 'unavailable';
     await expect(resolve('tok-bob')).rejects.toMatchObject({ code: 'store-unavailable' });
   });
 
-  it('forgets a token the store refuses, so an outage after that does not let it in', async () => {
+  it('waits for a slow store and takes its answer: a revocation heard late is still heard', async () => {
     const store = new Store();
-    const resolve = failStaticResolver(store.resolve, { now, waitMs: 20 });
+    const resolve = failStaticResolver(store.resolve, { now });
     expect(await resolve('tok-alice')).toEqual(alice);
+    let answer: () => void = () => undefined;
+    store.gate = new Promise((settle) => (answer = settle));
+    const pending = resolve('tok-alice');
     store.valid.delete('tok-alice');
-    expect(await resolve('tok-alice')).toBeUndefined();
+    clock += 5_000;
+    answer();
+    expect(await pending).toBeUndefined();
+    store.gate = undefined;
     store.mode = 'unavailable';
+    await expect(resolve('tok-alice')).rejects.toMatchObject({ code: 'store-unavailable' });
+  });
+
+  it('does not remember a verification that a refusal overtook (a lookup begun before a revocation)', async () => {
+    const answers: Array<(resolved: ResolvedToken | undefined) => void> = [];
+    let down = false;
+    const lookup: TokenResolver = () => (down ? Promise.reject(unavailable()) : new Promise((settle) => answers.push(settle)));
+    const resolve = failStaticResolver(lookup, { now });
+    const answerNext = (resolved: ResolvedToken | undefined): void => {
+      const answer = answers.shift();
+      if (answer === undefined) throw new Error('no lookup waiting');
+      answer(resolved);
+    };
+    const first = resolve('tok-alice');
+    answerNext(alice);
+    expect(await first).toEqual(alice);
+    // One lookup begun before the revocation (it read the token as valid), one after (refused); the second answers first.
+    const early = resolve('tok-alice');
+    const late = resolve('tok-alice');
+    const [earlyAnswer, lateAnswer] = answers.splice(0, 2);
+    lateAnswer?.(undefined);
+    expect(await late).toBeUndefined();
+    earlyAnswer?.(alice);
+    expect(await early).toEqual(alice);
+    // The refusal stands: in the next outage the token is not let in.
+    down = true;
     await expect(resolve('tok-alice')).rejects.toMatchObject({ code: 'store-unavailable' });
   });
 
   it('lets a verification stand in only until it is maxStaleMs old', async () => {
     const store = new Store();
-    const resolve = failStaticResolver(store.resolve, { now, waitMs: 20, maxStaleMs: 60_000 });
+    const resolve = failStaticResolver(store.resolve, { now, maxStaleMs: 60_000 });
     expect(await resolve('tok-alice')).toEqual(alice);
     store.mode = 'unavailable';
     clock += 60_000;
-    expect(await resolve('tok-alice')).toEqual(alice);
+    expect(await resolve('tok-alice')).toMatchObject({ stale: true });
     clock += 1;
     await expect(resolve('tok-alice')).rejects.toMatchObject({ code: 'store-unavailable' });
   });
 
   it('passes on an error that is not an outage (a bug is not hidden behind an old answer)', async () => {
     const store = new Store();
-    const resolve = failStaticResolver(store.resolve, { now, waitMs: 20 });
+    const resolve = failStaticResolver(store.resolve, { now });
     expect(await resolve('tok-alice')).toEqual(alice);
     store.mode = 'broken';
     await expect(resolve('tok-alice')).rejects.toBeInstanceOf(TypeError);
@@ -88,11 +121,11 @@ describe('failStaticResolver', () => {
 
   it('remembers at most maxEntries tokens, the least recently verified going first', async () => {
     const store = new Store();
-    const resolve = failStaticResolver(store.resolve, { now, waitMs: 20, maxEntries: 1 });
+    const resolve = failStaticResolver(store.resolve, { now, maxEntries: 1 });
     expect(await resolve('tok-alice')).toEqual(alice);
     expect(await resolve('tok-bob')).toEqual(bob);
     store.mode = 'unavailable';
-    expect(await resolve('tok-bob')).toEqual(bob);
+    expect(await resolve('tok-bob')).toMatchObject({ stale: true });
     await expect(resolve('tok-alice')).rejects.toMatchObject({ code: 'store-unavailable' });
   });
 });
