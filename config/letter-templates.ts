@@ -144,6 +144,18 @@ function measuresList(measures: string[]): string {
   return measures.map((m) => `• ${m}`).join('\n');
 }
 
+/**
+ * The middle of every letter that sets out arrangements: the customer's needs taken into account (when
+ * adjustments are recorded), their contact, and the emergency line — in that order, in every such letter.
+ */
+function needsContactAndEmergency(input: { adjustments?: string[]; singlePointOfContact: ContactPoint; emergencyNumber: string }): string[] {
+  const paragraphs: string[] = [];
+  if (input.adjustments && input.adjustments.length > 0) {
+    paragraphs.push(`We have taken into account what you have told us about your needs:\n${measuresList(input.adjustments)}`);
+  }
+  return [...paragraphs, ...contactSection(input.singlePointOfContact), ...emergencySection(input.emergencyNumber)];
+}
+
 function contactSection(spoc: ContactPoint): string[] {
   const how = contactLines(spoc);
   return [
@@ -263,11 +275,7 @@ export function restrictionNotification(input: RestrictionNotificationInput): Le
     `From ${input.startsOn}:\n${measuresList(input.measures)}`,
     'This does not change any of the services we provide to you.',
   );
-  if (input.adjustments && input.adjustments.length > 0) {
-    paragraphs.push(`We have taken into account what you have told us about your needs:\n${measuresList(input.adjustments)}`);
-  }
-  paragraphs.push(...contactSection(input.singlePointOfContact));
-  paragraphs.push(...emergencySection(input.emergencyNumber));
+  paragraphs.push(...needsContactAndEmergency(input));
   paragraphs.push(
     '## How long this will last',
     `We will review this decision by ${input.reviewOn} and write to you to tell you the outcome.` +
@@ -312,11 +320,7 @@ export function restrictionVariation(input: RestrictionVariationInput): LetterCo
     `From ${input.effectiveOn}:\n${measuresList(input.measures)}`,
     'These replace the arrangements in our earlier letters.',
   ];
-  if (input.adjustments && input.adjustments.length > 0) {
-    paragraphs.push(`We have taken into account what you have told us about your needs:\n${measuresList(input.adjustments)}`);
-  }
-  paragraphs.push(...contactSection(input.singlePointOfContact));
-  paragraphs.push(...emergencySection(input.emergencyNumber));
+  paragraphs.push(...needsContactAndEmergency(input));
   paragraphs.push(
     '## How long this will last',
     `We will review these arrangements by ${input.reviewOn} and write to you to tell you the outcome.` +
@@ -443,11 +447,7 @@ export function restrictionAppealDismissed(input: RestrictionAppealDismissedInpu
     measuresList(input.measures),
     'These are the same arrangements as in our earlier letters.',
   );
-  if (input.adjustments && input.adjustments.length > 0) {
-    paragraphs.push(`We have taken into account what you have told us about your needs:\n${measuresList(input.adjustments)}`);
-  }
-  paragraphs.push(...contactSection(input.singlePointOfContact));
-  paragraphs.push(...emergencySection(input.emergencyNumber));
+  paragraphs.push(...needsContactAndEmergency(input));
   paragraphs.push(
     '## What happens next',
     `We will review these arrangements by ${input.reviewOn} and write to you to tell you the outcome.` +
