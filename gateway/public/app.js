@@ -1925,7 +1925,8 @@ function renderReport(results, report) {
   const r = report.restrictions;
   clear(results).append(
     h('h2', { id: 'report-heading' }, `Report for ${report.month}`),
-    report.complete ? null : notice(`This month is still in progress: figures as of ${formatDateTime(report.asOf)}.`),
+    // Element.append writes a null as the text "null" (unlike h(), which skips it): spread nothing instead.
+    ...(report.complete ? [] : [notice(`This month is still in progress: figures as of ${formatDateTime(report.asOf)}.`)]),
     barChart('report-chart', `Restrictions in ${report.month}`, [
       { label: 'Active at month end', value: r.active },
       { label: 'New', value: r.new },

@@ -256,5 +256,14 @@ describe('caseworker screens (Chromium)', () => {
     await page.setViewportSize({ width: 320, height: 720 });
     expect(await scrollsSideways(page)).toBe(false);
     await screenshot(page, 'console-monthly-report-320px');
+
+    // A month that has ended: no "still in progress" notice, and nothing in its place (it once read "null").
+    const lastMonth = today().minus({ months: 1 }).toFormat('yyyy-MM');
+    await page.locator('#report-month').fill(lastMonth);
+    await page.getByRole('button', { name: 'Show report' }).click();
+    await page.locator('#report-heading', { hasText: lastMonth }).waitFor();
+    const shown = await page.locator('#report-results').innerText();
+    expect(shown).not.toContain('still in progress');
+    expect(shown).not.toMatch(/\bnull\b/);
   });
 });
