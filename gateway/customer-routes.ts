@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { EMERGENCY_FLAG, restrictionFlags } from '../rules/agent-flags';
 import { isEnforceable } from '../rules/lifecycle';
 import { leavesNoUsableChannel } from '../rules/validation';
-import type { Customer, Role, Staff } from '../rules/types';
+import type { Customer, EnforcedRestriction, GateSnapshot, Role, Staff } from '../rules/types';
 import { normaliseEmail, normalisePhone } from '../store/identity';
 import { requireRole } from './auth';
 import type { ApiDeps } from './api-deps';
@@ -32,15 +32,20 @@ export function createCustomerRouter(deps: ApiDeps): Router {
     return c;
   }
 
+  /** The customer's gate snapshot (what agents and the gate see) and its restrictions in force at `now`. */
+  async function enforcedOf(id: string, now: Date): Promise<{ snapshot: GateSnapshot | undefined; enforced: EnforcedRestriction[] }> {
+    const ident = await store.gate.resolve({ customerId: id });
+    const snapshot = ident.kind === 'resolved' ? ident.snapshot : undefined;
+    return { snapshot, enforced: (snapshot?.restrictions ?? []).filter((r) => isEnforceable(r, now)) };
+  }
+
   /**
    * The restrictions in force that leave the customer no usable channel with their needs as stored now
    * (rules/validation.ts `leavesNoUsableChannel`), as warnings for the answer to whoever changed the needs.
    */
   async function strandedBy(id: string): Promise<Array<{ code: 'no-usable-channel'; restrictionIds: string[]; message: string }>> {
-    const ident = await store.gate.resolve({ customerId: id });
-    if (ident.kind !== 'resolved') return [];
-    const enforced = ident.snapshot.restrictions.filter((r) => isEnforceable(r, deps.now()));
-    if (!leavesNoUsableChannel(enforced, ident.snapshot.needs)) return [];
+    const { snapshot, enforced } = await enforcedOf(id, deps.now());
+    if (snapshot === undefined || !leavesNoUsableChannel(enforced, snapshot.needs)) return [];
     return [
       {
         code: 'no-usable-channel',
@@ -98,10 +103,8 @@ export function createCustomerRouter(deps: ApiDeps): Router {
   router.get('/:id/flags', requireRole(...ANY_STAFF), async (req, res: Response) => {
     const id = param(req, 'id');
     const customer = await mustGet(id);
-    const ident = await store.gate.resolve({ customerId: id });
     const now = deps.now();
-    const snapshot = ident.kind === 'resolved' ? ident.snapshot : undefined;
-    const enforced = (snapshot?.restrictions ?? []).filter((r) => isEnforceable(r, now));
+    const { snapshot, enforced } = await enforcedOf(id, now);
     const staff = snapshot?.staff ?? {};
     const name = (sid: string | undefined) => (sid ? { id: sid, name: staff[sid]?.name ?? sid } : undefined);
     res.json({
@@ -109,7 +112,7 @@ export function createCustomerRouter(deps: ApiDeps): Router {
       name: customer.name,
       needs: customer.needs,
       restricted: enforced.length > 0,
-      flags: restrictionFlags(enforced, staff, now, deps.config.timeZone, customer.needs),
+      flags: restrictionFlags(enforced, staff, now, deps.config.timeZone, leavesNoUsableChannel(enforced, customer.needs)),
       emergency: EMERGENCY_FLAG,
       restrictions: enforced.map((r) => ({
         id: r.id,

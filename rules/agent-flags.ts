@@ -5,8 +5,7 @@
  */
 import { nextWindow } from './call-windows';
 import { describeWindows, formatShortLocal } from './time-format';
-import type { EnforcedRestriction, Measure, Need, StaffRef } from './types';
-import { leavesNoUsableChannel } from './validation';
+import type { EnforcedRestriction, Measure, StaffRef } from './types';
 
 /** The flag that is always shown: emergencies can never be restricted. */
 export const EMERGENCY_FLAG = 'Emergencies are always put through, whatever the restriction';
@@ -88,15 +87,15 @@ function measureDetails(m: Measure, staff: Record<string, StaffRef>, now: Date, 
 /**
  * All flags for a customer's enforced restrictions at `now`, including live one-off exceptions, an open
  * appeal and the emergency rule.
- * @param needs the customer's needs as recorded now: given, the flags also say when the restrictions leave
- *   the customer no usable channel ({@link NO_USABLE_CHANNEL_FLAG}).
+ * @param noUsableChannel the restrictions leave the customer no usable channel with their needs as recorded
+ *   now (rules/validation.ts `leavesNoUsableChannel`): the flags say so ({@link NO_USABLE_CHANNEL_FLAG}).
  */
 export function restrictionFlags(
   restrictions: EnforcedRestriction[],
   staff: Record<string, StaffRef>,
   now: Date,
   zone: string,
-  needs?: Need[],
+  noUsableChannel = false,
 ): string[] {
   // The measures' own flags first, in order, as the contract shows them; then the details and the rest.
   const flags: string[] = restrictions.flatMap((r) => r.measures.map((m) => describeMeasure(m, staff)));
@@ -114,7 +113,7 @@ export function restrictionFlags(
     }
     if (r.appealed) flags.push('Under appeal — the restriction still applies');
   }
-  if (needs !== undefined && leavesNoUsableChannel(restrictions, needs)) flags.push(NO_USABLE_CHANNEL_FLAG);
+  if (noUsableChannel) flags.push(NO_USABLE_CHANNEL_FLAG);
   if (flags.length > 0) flags.push(EMERGENCY_FLAG);
   return flags;
 }

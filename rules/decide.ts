@@ -113,10 +113,10 @@ function decideForCustomer(
   const enforced = snapshot.restrictions.filter((r) => isEnforceable(r, now));
   if (enforced.length === 0) return unrestricted('no-restriction', customerId, [], emergency);
 
-  const agentFlags = restrictionFlags(enforced, snapshot.staff, now, settings.timeZone, snapshot.needs);
   // Needs recorded after the decision can leave the customer no way in (policy §5: keep at least one open);
-  // until the restriction is reviewed, calls and visits are not turned away.
+  // until the restriction is reviewed, calls and visits are not turned away, and agents are told.
   const noWayIn = leavesNoUsableChannel(enforced, snapshot.needs);
+  const agentFlags = restrictionFlags(enforced, snapshot.staff, now, settings.timeZone, noWayIn);
   const first = enforced[0] as EnforcedRestriction;
   const base = { customerId, restrictionId: first.id, agentFlags };
 
