@@ -3,7 +3,7 @@
  * the terms only — never the reason, the summary or the evidence (policy: agents need to know what to do,
  * not why).
  */
-import { nextWindow } from './call-windows';
+import { windowStatus } from './call-windows';
 import { describeWindows, formatShortLocal } from './time-format';
 import type { EnforcedRestriction, Measure, StaffRef } from './types';
 
@@ -68,13 +68,16 @@ export function describeMeasure(m: Measure, staff: Record<string, StaffRef>): st
   }
 }
 
-/** The flags that follow a measure's own: when calls are next allowed, and who stands in for the named contact. */
+/** The flags that follow a measure's own: whether a call window is open now (else when the next opens), and who stands in for the named contact. */
 function measureDetails(m: Measure, staff: Record<string, StaffRef>, now: Date, zone: string): string[] {
   switch (m.type) {
     case 'call-times': {
       const details = (m.bankHolidays ?? 'closed') === 'closed' ? ['No calls on bank holidays'] : [];
-      const next = nextWindow(m, now, zone);
-      if (next) details.push(`Next call window: ${formatShortLocal(next.start, zone)}`);
+      // Inside a window the agent needs to know the call is allowed and for how long, not when the window
+      // after this one opens (a "next window" flag read during an open window looked like a breach).
+      const status = windowStatus(m, now, zone);
+      if (status.open) details.push(`Call window open now, until ${formatShortLocal(status.closesAt, zone)}`);
+      else if (status.next) details.push(`Next call window: ${formatShortLocal(status.next.start, zone)}`);
       return details;
     }
     case 'named-contact':
@@ -85,7 +88,7 @@ function measureDetails(m: Measure, staff: Record<string, StaffRef>, now: Date, 
 }
 
 /**
- * All flags for a customer's enforced restrictions at `now`, including live one-off exceptions, an open
+ * All flags for a customer's enforced restrictions at `now`, including agreed adjustments, live one-off exceptions, an open
  * appeal and the emergency rule.
  * @param noUsableChannel the restrictions leave the customer no usable channel with their needs as recorded
  *   now (rules/validation.ts `leavesNoUsableChannel`): the flags say so ({@link NO_USABLE_CHANNEL_FLAG}).
@@ -101,6 +104,10 @@ export function restrictionFlags(
   const flags: string[] = restrictions.flatMap((r) => r.measures.map((m) => describeMeasure(m, staff)));
   for (const r of restrictions) {
     for (const m of r.measures) flags.push(...measureDetails(m, staff, now, zone));
+    // The arrangement only (what to do), not the need behind it: agents already see the recorded needs, and
+    // an adjustment that the agent does not know about (a support worker calling on the customer's behalf,
+    // say) is one the contact centre breaks.
+    for (const a of r.adjustments) flags.push(`Adjustment agreed: ${a.arrangement}`);
     if (r.singlePointOfContact && !r.measures.some((m) => m.type === 'named-contact')) {
       flags.push(`Single point of contact: ${staffName(staff, r.singlePointOfContact)}`);
     }

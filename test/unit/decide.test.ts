@@ -118,6 +118,22 @@ describe('decide: calls under call times', () => {
     const d = decide(call, resolved([restriction([TUE_THU, NAMED])]), at('2026-11-26T10:30:00Z'), settings);
     expect(d).toMatchObject({ outcome: 'proceed', routeTo: 'jsmith', reasons: ['named-contact'], breach: false });
     expect(d.nextAllowedAt).toBeUndefined();
+    // Inside the window the agent is told it is open and until when — not when the window after it opens.
+    expect(d.agentFlags).toEqual([
+      'Calls Tue & Thu 10:00–12:00 only',
+      'Named contact: Jane Smith',
+      'No calls on bank holidays',
+      'Call window open now, until Thu 26 Nov 12:00',
+      'Deputy for Jane Smith: Amir Khan',
+      'Emergencies are always put through, whatever the restriction',
+    ]);
+  });
+
+  it("shows agents each agreed adjustment's arrangement, never the need behind it", () => {
+    const adjustments = [{ need: 'cannot-write' as const, arrangement: 'Support worker Pat may call for them' }];
+    const d = decide(call, resolved([restriction([TUE_THU], { adjustments })]), at('2026-11-25T14:00:00Z'), settings);
+    expect(d.agentFlags).toContain('Adjustment agreed: Support worker Pat may call for them');
+    expect(d.agentFlags.join(' ')).not.toContain('cannot-write');
   });
 
   it('treats the window end as exclusive and the start as inclusive', () => {
