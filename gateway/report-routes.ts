@@ -12,7 +12,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { monthPeriod, monthlyReport, type AuditSampleCase, type MonthlyReport, type ReportContact } from '../rules/monthly-report';
+import { monthPeriod, monthlyReport, type AuditSampleCase, type MonthlyReport, type ReportCase, type ReportContact } from '../rules/monthly-report';
 import type { Restriction, Staff } from '../rules/types';
 import type { Store } from '../store';
 import type { ApiDeps } from './api-deps';
@@ -122,9 +122,28 @@ export function csvField(value: string | number | boolean | null | undefined): s
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** A case-list row's detail for the CSV: who, why (category), what (measures), and its review and month. */
+function caseDetail(c: ReportCase): string {
+  const review = c.reviewDueAt === undefined ? undefined : `review due ${c.reviewDueAt.slice(0, 10)}${c.reviewOverdue ? ' (overdue)' : ''}`;
+  return [
+    c.customerId,
+    c.category,
+    c.measures.join(' '),
+    review,
+    c.lastReviewAt === undefined ? undefined : `last review ${c.lastReviewAt.slice(0, 10)}`,
+    c.appealOpen ? 'appeal open' : undefined,
+    `breaches ${c.breaches}`,
+    c.events.length > 0 ? `in the month: ${c.events.join(' ')}` : undefined,
+  ]
+    .filter((s): s is string => s !== undefined && s !== '')
+    .join(' | ');
+}
+
 /**
  * The report as CSV, one figure per row: `section,item,value,detail`. The audit sample follows, one case
- * per row, with its audit outcome (or `pending`) and the note. Lines end with CRLF as RFC 4180 says.
+ * per row, with its audit outcome (or `pending`) and the note; then the case list, one case per row
+ * (section `case`, the restriction, its status at month end, and the rest in the detail). Lines end with
+ * CRLF as RFC 4180 says.
  */
 export function reportToCsv(report: MonthlyReportResponse): string {
   const rows: Array<Array<string | number | null | undefined>> = [['section', 'item', 'value', 'detail']];
@@ -143,6 +162,7 @@ export function reportToCsv(report: MonthlyReportResponse): string {
     const detail = [c.customerId, c.category, c.measures.join(' '), c.audit?.note].filter((s) => s !== undefined && s !== '').join(' | ');
     rows.push(['audit sample', c.restrictionId, c.audit?.outcome ?? 'pending', detail]);
   }
+  for (const c of report.cases) rows.push(['case', c.restrictionId, c.status, caseDetail(c)]);
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 

@@ -94,6 +94,36 @@ export interface AuditSampleCase {
   singlePointOfContact?: string;
 }
 
+/**
+ * One restriction in the month's case list: every restriction in force at month end, or that anything
+ * happened to in the month. What policy §9 says the reports track — review dates, reasons (the behaviour
+ * category; never the summary or evidence) and the restrictions imposed — case by case, so a manager can
+ * see which cases the totals are made of.
+ */
+export interface ReportCase {
+  restrictionId: string;
+  customerId: string;
+  category: Category;
+  /** At month end (`asOf`). */
+  status: RestrictionStatus;
+  /** Current measures (the record keeps only the measures as they are now). */
+  measures: MeasureType[];
+  approvedAt?: string;
+  endsAt?: string;
+  /** The review date in force at month end, when the record lets us know it ({@link reviewDueAt}). */
+  reviewDueAt?: string;
+  /** In force at month end with its review date passed and no review since. */
+  reviewOverdue: boolean;
+  /** The last review recorded by month end. */
+  lastReviewAt?: string;
+  /** An appeal awaited its outcome at month end. */
+  appealOpen: boolean;
+  /** Contacts in the month that breached it. */
+  breaches: number;
+  /** What happened to it in the month, in order: its history's actions (`approve`, `vary`, `review:keep`…). */
+  events: string[];
+}
+
 export interface MonthlyReport {
   month: string;
   timeZone: string;
@@ -116,6 +146,8 @@ export interface MonthlyReport {
   sampleSize: number;
   /** Ordered by restriction id. */
   auditSample: AuditSampleCase[];
+  /** Every case in force at month end or touched in the month ({@link ReportCase}), ordered by restriction id. */
+  cases: ReportCase[];
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -272,6 +304,32 @@ function toSampleCase(r: Restriction): AuditSampleCase {
   };
 }
 
+/** A case-list row ({@link ReportCase}) for `r` as it stood at `facts.asOf`. */
+function toReportCase(
+  r: Restriction,
+  status: RestrictionStatus,
+  facts: { asOf: number; due: number | undefined; overdue: boolean; appealOpen: boolean; breaches: number; events: string[] },
+): ReportCase {
+  const lastReview = reviewsInOrder(r)
+    .filter((rv) => rv.at <= facts.asOf)
+    .pop();
+  return {
+    restrictionId: r.id,
+    customerId: r.customerId,
+    category: r.category,
+    status,
+    measures: [...new Set(r.measures.map((m) => m.type))],
+    ...(r.approvedAt ? { approvedAt: r.approvedAt } : {}),
+    ...(r.endsAt ? { endsAt: r.endsAt } : {}),
+    ...(facts.due !== undefined ? { reviewDueAt: new Date(facts.due).toISOString() } : {}),
+    reviewOverdue: facts.overdue,
+    ...(lastReview ? { lastReviewAt: new Date(lastReview.at).toISOString() } : {}),
+    appealOpen: facts.appealOpen,
+    breaches: facts.breaches,
+    events: facts.events,
+  };
+}
+
 /**
  * Computes the compliance report for one local calendar month.
  * @throws RuleError `invalid-month` for a malformed month, `invalid-sample-size` for a negative or fractional
@@ -295,8 +353,15 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
   const byCategory = emptyCategoryCounts();
   const byMeasure = emptyMeasureCounts();
   const active: Restriction[] = [];
+  const breachesBy = new Map<string, number>();
+  for (const c of input.contacts) {
+    if (c.breach !== true || c.restrictionId === undefined || !within(ms(c.receivedAt), from, to)) continue;
+    breachesBy.set(c.restrictionId, (breachesBy.get(c.restrictionId) ?? 0) + 1);
+  }
+  const cases: ReportCase[] = [];
 
   for (const r of input.restrictions) {
+    const events: string[] = [];
     let varied = false;
     let lifted = false;
     let appealOpen = false;
@@ -309,6 +374,7 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
         else if (step.action in APPEAL_OUTCOMES || step.to === 'lifted' || step.to === 'expired') appealOpen = false;
       }
       if (!within(at, from, to)) continue;
+      events.push(step.action);
       if (step.action === 'request') restrictions.requested += 1;
       else if (step.action === 'approve') {
         restrictions.new += 1;
@@ -330,13 +396,20 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
     const dueInMonth = knownReviewDates(r).some((d) => within(d, from, to) && statusAt(r, Math.min(d, asOf)) === 'active');
     if (dueInMonth) reviews.due += 1;
 
-    if (statusAt(r, asOf) !== 'active') continue;
+    const status = statusAt(r, asOf);
+    const expiredInMonth = within(expiredAt(r), from, to);
+    if (expiredInMonth) events.push('expire');
+    const inForce = status === 'active';
+    const due = inForce ? reviewDueAt(r, asOf) : undefined;
+    const overdue = due !== undefined && due <= asOf;
+    if (status !== undefined && (inForce || events.length > 0)) cases.push(toReportCase(r, status, { asOf, due, overdue, appealOpen: appealOpen && inForce, breaches: breachesBy.get(r.id) ?? 0, events }));
+
+    if (!inForce) continue;
     active.push(r);
     restrictions.active += 1;
     byCategory[r.category].active += 1;
     for (const type of new Set(r.measures.map((m) => m.type))) byMeasure[type] += 1;
-    const due = reviewDueAt(r, asOf);
-    if (due !== undefined && due <= asOf) reviews.overdue += 1;
+    if (overdue) reviews.overdue += 1;
   }
 
   const breached = new Set<string>();
@@ -365,5 +438,6 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
     breaches: { total: breachTotal, restrictions: breached.size },
     sampleSize: input.sampleSize,
     auditSample,
+    cases: cases.sort((a, b) => (a.restrictionId < b.restrictionId ? -1 : a.restrictionId > b.restrictionId ? 1 : 0)),
   };
 }

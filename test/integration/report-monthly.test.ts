@@ -195,6 +195,21 @@ describe('monthly report API', () => {
     const actioned = audited.find((r) => r[2] === 'action-needed');
     expect(actioned?.[3]).toContain('Review letter missing, "chase" =today');
     expect(audited.filter((r) => r[2] === 'pending')).toHaveLength(1);
+    // The case list: one row per case, its status at month end, and who, why and what in the detail.
+    const cases = rows.filter((r) => r[0] === 'case');
+    const json = (await (await get('/v1/reports/monthly?month=2025-06', tsManager)).json()) as MonthlyReportResponse;
+    expect(cases.map((r) => [r[1], r[2]])).toEqual(json.cases.map((c) => [c.restrictionId, c.status]));
+    const first = json.cases[0];
+    expect(cases[0]?.[3]).toContain(`${first?.customerId} | ${first?.category} | ${first?.measures.join(' ')}`);
+  });
+
+  it('lists the cases behind the totals, without summaries or evidence', async () => {
+    const report = (await (await get('/v1/reports/monthly?month=2025-06', tsManager)).json()) as MonthlyReportResponse;
+    expect(report.cases.filter((c) => c.status === 'active').map((c) => c.restrictionId).sort()).toEqual(['R1', 'R2', 'R3']);
+    expect(report.cases.reduce((n, c) => n + c.breaches, 0)).toBe(report.breaches.total);
+    expect(report.cases.every((c) => c.reviewDueAt === undefined || !Number.isNaN(Date.parse(c.reviewDueAt)))).toBe(true);
+    expect(Object.keys(report.cases[0] ?? {})).not.toEqual(expect.arrayContaining(['summary']));
+    expect(JSON.stringify(report.cases)).not.toContain('"evidence"');
   });
 });
 

@@ -220,6 +220,40 @@ describe('monthlyReport over a seeded month', () => {
     expect(report(seeded, '2025-06', 0).auditSample).toEqual([]);
   });
 
+  it('lists every case in force at month end or touched in the month, with its review date, category and measures', () => {
+    const r = report(seeded);
+    // RX expired in May and nothing happened to it in June: not June's case. RI awaited approval at June's end.
+    expect(r.cases.map((c) => [c.restrictionId, c.status, c.events.join(' ')])).toEqual([
+      ['RA', 'active', 'review:continue'],
+      ['RB', 'active', 'approve appeal'],
+      ['RC', 'lifted', 'lift'],
+      ['RD', 'expired', 'expire'],
+      ['RE', 'active', 'vary appeal:dismissed'],
+      ['RF', 'requested', 'request'],
+      ['RG', 'rejected', 'request reject'],
+      ['RH', 'active', 'request decide approve'],
+      ['RI', 'pending-approval', 'request decide'],
+    ]);
+    const byId = new Map(r.cases.map((c) => [c.restrictionId, c]));
+    expect(byId.get('RA')).toMatchObject({
+      category: 'excessive-contact',
+      measures: ['call-times', 'named-contact'],
+      reviewDueAt: '2025-09-18T09:00:00.000Z',
+      reviewOverdue: false,
+      lastReviewAt: '2025-06-18T10:00:00.000Z',
+      breaches: 1,
+      appealOpen: false,
+    });
+    expect(byId.get('RB')).toMatchObject({ reviewDueAt: '2025-06-25T09:00:00.000Z', reviewOverdue: true, appealOpen: true, breaches: 2 });
+    expect(byId.get('RE')).toMatchObject({ appealOpen: false, measures: ['other', 'new-issues-only'] });
+    // Only cases in force have a review date in force; the totals and the list agree.
+    expect(byId.get('RC')?.reviewDueAt).toBeUndefined();
+    expect(r.cases.filter((c) => c.reviewOverdue)).toHaveLength(r.reviews.overdue);
+    expect(r.cases.filter((c) => c.status === 'active')).toHaveLength(r.restrictions.active);
+    expect(r.cases.reduce((n, c) => n + c.breaches, 0)).toBe(r.breaches.total);
+    expect(JSON.stringify(r.cases)).not.toMatch(/EV-|what happened|unfair|behaviour improved/);
+  });
+
   it('reads the month in progress as of now', () => {
     const r = monthlyReport({ month: '2025-07', restrictions: seeded, contacts, sampleSize: 5, timeZone: ZONE, now: NOW });
     expect(r.complete).toBe(false);
