@@ -3,11 +3,14 @@
  * (DESIGN.md §4).
  */
 import { Router, type Request, type Response } from 'express';
+import { DateTime } from 'luxon';
 import { EMERGENCY_FLAG, restrictionFlags } from '../rules/agent-flags';
+import { timeZoneOf } from '../rules/call-windows';
 import { isEnforceable } from '../rules/lifecycle';
 import { leavesNoUsableChannel } from '../rules/validation';
 import type { Customer, EnforcedRestriction, GateSnapshot, Role, Staff } from '../rules/types';
 import { normaliseEmail, normalisePhone } from '../store/identity';
+import type { StoredContact } from '../store/types';
 import { requireRole } from './auth';
 import type { ApiDeps } from './api-deps';
 import { NotFound, Unprocessable } from './errors';
@@ -15,6 +18,51 @@ import { contactsQuery, customerBody, responseBody } from './schemas';
 import { parseBody, parseQuery } from './validate';
 
 const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager', 'admin'];
+
+/**
+ * The keys of a contact's `details` that the contact history shows, by the channel that writes them. A list
+ * of what may be shown rather than of what may not: the history must never carry a message's words, and a
+ * key a channel adds later stays out of the answer until someone has looked at it and added it here.
+ */
+const SHOWN_DETAILS = new Set([
+  // Calls (channels/voice/evidence.ts and call-flow.ts): the exception that let the call through; the
+  // call's final status and length; who answered a <Dial> or the queue, after how long; a voicemail left.
+  'exceptionId',
+  'callStatus',
+  'durationSeconds',
+  'dialStatus',
+  'talkSeconds',
+  'answeredBy',
+  'queueResult',
+  'queueSeconds',
+  'voicemailFor',
+  'recordingSid',
+  'recordingSeconds',
+  // Email and letters (workers/process-message-worker.ts): facts about the message, never its words.
+  'malformed',
+  'attachments',
+  'acknowledge',
+  'manualCount',
+]);
+
+/** How far ahead of the server's clock a response's `respondedAt` may be: a staff member's PC running fast. */
+const RESPONDED_AT_SKEW_MS = 5 * 60_000;
+
+/** A calendar date as `responseBody` lets it through (anything else there is an instant). */
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** `{ details }` with the details of a contact that the history shows ({@link SHOWN_DETAILS}), or `{}` when none. */
+function shownDetails(contact: StoredContact): Pick<StoredContact, 'details'> {
+  const kept = Object.entries(contact.details ?? {}).filter(([key]) => SHOWN_DETAILS.has(key));
+  return kept.length === 0 ? {} : { details: Object.fromEntries(kept) };
+}
+
+/** A response's warning: it was recorded, but some contacts it names give repeat detection nothing to compare. */
+interface ResponseWarning {
+  code: 'unknown-contacts' | 'no-text';
+  contactIds: string[];
+  message: string;
+}
 
 function param(req: Request, name: string): string {
   const v = req.params[name];
@@ -143,6 +191,8 @@ export function createCustomerRouter(deps: ApiDeps): Router {
         ...(c.words !== undefined ? { words: c.words } : {}),
         ...(c.breach !== undefined ? { breach: c.breach } : {}),
         ...(c.status ? { status: c.status } : {}),
+        ...(c.routeTo ? { routeTo: c.routeTo } : {}),
+        ...shownDetails(c),
       })),
     );
   });
@@ -151,10 +201,61 @@ export function createCustomerRouter(deps: ApiDeps): Router {
     const id = param(req, 'id');
     await mustGet(id);
     const body = parseBody(responseBody, req.body);
-    await store.responses.record(id, body);
+    const respondedAt = notInFuture(body.respondedAt, deps.now());
+    const contactIds = [...new Set(body.contactIds)];
+    // Side by side: which contacts are in the history (one round trip), and the recording itself.
+    const [known, recorded] = await Promise.all([store.contacts.known(id, contactIds), store.responses.record(id, { ...body, respondedAt })]);
     await deps.audit((res.locals.staff as Staff).id, 'response.record', { id: body.reference, customerId: id });
-    res.status(201).json({ customerId: id, reference: body.reference, contactIds: body.contactIds });
+    const warnings = responseWarnings(contactIds, known, new Set(recorded.missing));
+    res.status(201).json({ customerId: id, reference: body.reference, contactIds: body.contactIds, ...(warnings.length > 0 ? { warnings } : {}) });
   });
 
+  /**
+   * `respondedAt` as stored (a calendar date as its midnight UTC), refusing one that has not happened yet: an
+   * instant more than {@link RESPONDED_AT_SKEW_MS} ahead of the server's clock, or a date after today in the
+   * configured zone (a date is judged by its day, as the lifecycle judges a warning's date).
+   * @throws Unprocessable `invalid-dates`.
+   */
+  function notInFuture(value: string, now: Date): string {
+    const isDate = CALENDAR_DATE.test(value);
+    const future = isDate
+      ? value > (DateTime.fromJSDate(now).setZone(timeZoneOf(deps.config.timeZone)).toISODate() ?? '')
+      : Date.parse(value) > now.getTime() + RESPONDED_AT_SKEW_MS;
+    if (future) throw new Unprocessable('invalid-dates', `respondedAt ${JSON.stringify(value)} is in the future: record it once it has happened`);
+    return isDate ? `${value}T00:00:00Z` : value;
+  }
+
   return router;
+}
+
+/**
+ * What a recorded response should tell whoever recorded it: contacts it names that are not in the customer's
+ * history (a mistyped id, or a contact made off the system), and contacts with no text to remember (calls,
+ * or text past its retention), because repeat detection cannot compare a new message with either.
+ * @param known the named contacts that are in the history.
+ * @param missing the named contacts whose text was not copied into the responded list.
+ */
+function responseWarnings(contactIds: string[], known: Set<string>, missing: Set<string>): ResponseWarning[] {
+  const unknown = contactIds.filter((c) => !known.has(c));
+  const noText = contactIds.filter((c) => known.has(c) && missing.has(c));
+  const warnings: ResponseWarning[] = [];
+  if (unknown.length > 0) {
+    warnings.push({
+      code: 'unknown-contacts',
+      contactIds: unknown,
+      message:
+        'These contacts are not in the customer’s contact history. The response is recorded, but repeat detection has nothing of theirs ' +
+        'to compare new messages with: check the ids.',
+    });
+  }
+  if (noText.length > 0) {
+    warnings.push({
+      code: 'no-text',
+      contactIds: noText,
+      message:
+        'No text is kept for these contacts (calls, or messages past the retention period). The response is recorded, but repeat ' +
+        'detection cannot compare new messages with them.',
+    });
+  }
+  return warnings;
 }

@@ -10,7 +10,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const instant = z.iso.datetime({ offset: true });
 /**
  * For the fields that are dates to the people who set them (a review date, a start or end date, when an
- * appeal or a response was made): a full instant, or a calendar date taken as its midnight UTC, so that
+ * appeal was made): a full instant, or a calendar date taken as its midnight UTC, so that
  * `"reviewAt": "2027-02-01"` meets the rules (e.g. 422 `review-too-late`) instead of a 400.
  */
 const dateOrInstant = z.union([instant, z.iso.date().transform((date) => `${date}T00:00:00Z`)]);
@@ -155,9 +155,14 @@ export const decisionBody = z.object({
   words: z.number().int().min(0).optional(),
 });
 
+/**
+ * `respondedAt` is kept as sent (an instant, or a calendar date), unlike {@link dateOrInstant}: whether it is
+ * in the future is judged by the route, and a calendar date by its day in the configured zone (today's date,
+ * taken as midnight UTC, is still ahead of the clock in the first hour of a British Summer Time day).
+ */
 export const responseBody = z.object({
   reference: text(200),
-  respondedAt: dateOrInstant,
+  respondedAt: z.union([instant, z.iso.date()]),
   summary: text(4000),
   contactIds: z.array(z.string().min(1).max(200)).min(1).max(100),
 });

@@ -1025,6 +1025,47 @@ async function caseList(customerId) {
   return section;
 }
 
+/** A length of time in seconds, as people say it: "45 s", "3 min 12 s", "1 h 5 min". */
+function formatSeconds(value) {
+  const total = Math.round(Number(value));
+  if (!Number.isFinite(total) || total < 0) return '';
+  if (total < 60) return `${total} s`;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return minutes ? `${hours} h ${minutes} min` : `${hours} h`;
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}
+
+/** Who answered a call: a member of staff (by name), or the contact centre's queue or line. */
+function answeredByName(who) {
+  if (who === 'contact-centre') return 'the contact centre';
+  if (who === 'deputy') return 'the deputy';
+  return staffName(who);
+}
+
+/**
+ * A call's outcome as Twilio reported it (the `details` channels/voice/call-flow.ts records): who answered
+ * and for how long, a voicemail, or no answer. Empty for other channels.
+ */
+function callOutcome(c) {
+  if (c.channel !== 'voice') return '';
+  const d = c.details || {};
+  const lasting = (text, seconds) => {
+    const length = seconds === undefined ? '' : formatSeconds(seconds);
+    return length ? `${text} · ${length}` : text;
+  };
+  // Talk time with whoever answered, when the <Dial> reported it; the whole call otherwise (a queue).
+  if (d.answeredBy) return lasting(`Answered by ${answeredByName(d.answeredBy)}`, d.talkSeconds !== undefined ? d.talkSeconds : d.durationSeconds);
+  if (d.voicemailFor) return lasting(d.voicemailFor === 'unknown' ? 'Voicemail' : `Voicemail for ${staffName(d.voicemailFor)}`, d.recordingSeconds);
+  if (!d.callStatus) return 'No outcome recorded yet';
+  // Deflected calls and calls to the emergency line do not reach anyone here; the Outcome column says so.
+  if (c.outcome !== 'proceed') return lasting('Call ended', d.durationSeconds);
+  // "No answer recorded" rather than "Not answered": a route that hands the call on elsewhere (a redirect)
+  // never tells us whether anyone answered.
+  return lasting('No answer recorded', d.durationSeconds);
+}
+
 async function contactHistory(customerId) {
   const section = h('section', { 'aria-labelledby': 'history-heading' }, h('h2', { id: 'history-heading' }, 'Contact history'));
   try {
@@ -1042,7 +1083,7 @@ async function contactHistory(customerId) {
           'table',
           {},
           h('caption', { class: 'visually-hidden' }, 'Contacts, newest first'),
-          h('thead', {}, h('tr', {}, ['When', 'Channel', 'Outcome', 'Reasons', 'Breach'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', {}, h('tr', {}, ['When', 'Channel', 'Outcome', 'Reasons', 'Breach', 'Call outcome'].map((t) => h('th', { scope: 'col' }, t)))),
           h(
             'tbody',
             {},
@@ -1055,6 +1096,7 @@ async function contactHistory(customerId) {
                 h('td', {}, OUTCOME_LABELS[c.outcome] || c.outcome),
                 h('td', {}, (c.reasons || []).map((r) => REASON_LABELS[r] || r).join('; ')),
                 h('td', {}, c.breach ? 'Yes' : 'No'),
+                h('td', {}, callOutcome(c)),
               ),
             ),
           ),

@@ -203,6 +203,40 @@ describe('caseworker screens (Chromium)', () => {
     await screenshot(page, 'console-caseworker-customer');
   });
 
+  it('the contact history says how each call ended: who answered and for how long, or a voicemail', async () => {
+    // Recorded as the voice webhooks record them: the decision, then Twilio's callbacks merged into `details`.
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const call = { channel: 'voice' as const, outcome: 'proceed' as const, reasons: ['named-contact' as const], restrictionId, routeTo: 'jsmith', breach: false, status: 'completed' };
+    await gk.store.contacts.record('C-CW', {
+      ...call,
+      id: 'CA-ANSWERED',
+      receivedAt: ago(120),
+      details: { dialStatus: 'completed', talkSeconds: 192, answeredBy: 'jsmith', callStatus: 'completed', durationSeconds: 200 },
+    });
+    await gk.store.contacts.record('C-CW', {
+      ...call,
+      id: 'CA-VOICEMAIL',
+      receivedAt: ago(60),
+      details: { voicemailFor: 'jsmith', recordingSid: 'RE0123', recordingSeconds: 17, callStatus: 'completed', durationSeconds: 65 },
+    });
+    await gk.store.contacts.record('C-CW', { id: 'M-CW-1', channel: 'email', receivedAt: ago(30), outcome: 'proceed', reasons: ['named-contact'], routeTo: 'jsmith', breach: false });
+
+    const page = await as('jsmith');
+    await page.goto(`${gk.url}/console#/customer/C-CW`);
+    const history = page.getByRole('table', { name: 'Contacts, newest first' });
+    await history.waitFor();
+    expect(await page.locator('#breach-count').textContent()).toBe('Breaches: 0 in the last 3 contacts');
+    expect(await history.locator('thead th').allTextContents()).toEqual(['When', 'Channel', 'Outcome', 'Reasons', 'Breach', 'Call outcome']);
+    const rows = await history.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[1]?.textContent, tr.children[5]?.textContent]));
+    expect(rows).toEqual([
+      ['Email', ''],
+      ['Call', 'Voicemail for Jo Smith · 17 s'],
+      ['Call', 'Answered by Jo Smith · 3 min 12 s'],
+    ]);
+    expect(await contrastFailures(page)).toEqual([]);
+    await screenshot(page, 'console-contact-history-call-outcomes');
+  });
+
   it('a tenancy specialist records a review and an appeal; the appeal outcome needs a ts-manager not involved before', async () => {
     const specialist = await as('jsmith');
     await specialist.goto(`${gk.url}/console#/restriction/${restrictionId}`);
