@@ -4,12 +4,18 @@
  */
 import type { Restriction, Staff } from '../rules/types';
 import type { DecisionSettings } from '../rules/types';
+import type { VoiceRoute } from '../config/env';
 import type { Store } from '../store';
 
 /** Settings the staff API reads from config/. */
 export interface ApiConfig {
   timeZone: string;
   reviewMaxMonths: number;
+  /**
+   * How calls are routed (VOICE_DEFAULT_ROUTE): with TaskRouter the named contact is found as a worker, not
+   * dialled, so staff with no number are no concern. Absent: assumed dialled (the default route's kind).
+   */
+  voiceDefaultRoute?: VoiceRoute;
 }
 
 export interface ApiDeps {

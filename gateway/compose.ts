@@ -94,7 +94,7 @@ export function composeGateway(options: GatewayOptions): ComposedGateway {
 
   const deps: ApiDeps = {
     store,
-    config: { timeZone: config.timeZone, reviewMaxMonths: config.reviewMaxMonths },
+    config: { timeZone: config.timeZone, reviewMaxMonths: config.reviewMaxMonths, voiceDefaultRoute: config.voiceDefaultRoute },
     settings,
     now,
     staffDirectory: async () => new Map((await store.staff.list()).map((s: Staff) => [s.id, s])),

@@ -88,6 +88,24 @@ export function recordEvidenceBatch(writer: 'thread' | 'fallback', written: bool
   voiceEvidenceBatchesTotal.inc({ writer, result: written ? 'written' : 'failed' });
 }
 
+/**
+ * Calls the rules routed to a member of staff — a restriction's named contact, or whoever arranged a one-off
+ * exception — who has neither a phone number nor a Twilio Client identity, and which therefore went to the
+ * default route (`VOICE_DEFAULT_ROUTE`) instead. Should stay at zero: each one is a customer who does not
+ * reach the person their restriction names (the log line has the ids).
+ */
+export const voiceNamedContactUnreachableTotal = new Counter({
+  name: 'gatekeeper_voice_named_contact_unreachable_total',
+  help: 'Calls routed to a named member of staff with no phone or client identity, sent to the default route instead, by routing (named-contact or exception).',
+  labelNames: ['routing'] as const,
+  registers: [registry],
+});
+
+/** Records one call whose named member of staff could not be dialled (the call flow's `onUndialledStaff`). */
+export function recordNamedContactUnreachable(routing: 'named-contact' | 'exception'): void {
+  voiceNamedContactUnreachableTotal.inc({ routing });
+}
+
 /** Records an unexpected end of the evidence thread (its `onThreadExit`). */
 export function recordEvidenceThreadExit(): void {
   voiceEvidenceThreadExitsTotal.inc();

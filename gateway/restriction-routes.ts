@@ -23,6 +23,8 @@ import {
   type RequestInput,
 } from '../rules/lifecycle';
 import type { Category, Restriction, Role, Staff } from '../rules/types';
+import type { VoiceRoute } from '../config/env';
+import { dialsNamedStaff, isDiallable } from '../channels/voice/twiml';
 import { requireRole } from './auth';
 import { Forbidden, NotFound, ServiceUnavailable, Unprocessable } from './errors';
 import { idFromIdempotencyKey, idempotencyKeyOf } from './idempotency';
@@ -52,6 +54,78 @@ function requestAuditKey(id: string): string {
   return `restriction.request:${id}`;
 }
 
+/**
+ * Something a step's answer tells the caseworker alongside its success (an optional `warnings` field): the
+ * step is done, but it will not work as they may expect. Nothing is refused for it.
+ */
+export interface StepWarning {
+  code: 'named-contact-unreachable' | 'exception-staff-unreachable';
+  /** The members of staff it is about. */
+  staffIds: string[];
+  message: string;
+}
+
+
+const FIX = 'Add a phone or clientIdentity to their staff record (POST /v1/staff) for calls to reach them.';
+
+function listed(ids: string[]): string {
+  return ids.length <= 1 ? ids.join('') : `${ids.slice(0, -1).join(', ')} and ${ids.at(-1) ?? ''}`;
+}
+
+/**
+ * The named contacts and deputies of `r`'s named-contact measures who cannot be dialled (no phone, no client
+ * identity: channels/voice/twiml.ts `dialTarget`), as a warning — none when calls do not dial them (TaskRouter
+ * finds a named contact as a worker by client identity or staff id). The single point of contact and
+ * appointment holders are never dialled by the gate, so they are not looked at.
+ */
+export function namedContactWarnings(r: Restriction, staff: (id: string) => Staff | undefined, route: VoiceRoute | undefined): StepWarning[] {
+  if (route !== undefined && !dialsNamedStaff(route)) return [];
+  const contacts = new Set<string>();
+  const deputies = new Set<string>();
+  let noOneToDial = false;
+  for (const m of r.measures) {
+    if (m.type !== 'named-contact') continue;
+    const deputyDiallable = m.deputyId !== undefined && isDiallable(staff(m.deputyId));
+    if (!isDiallable(staff(m.staffId))) {
+      contacts.add(m.staffId);
+      if (!deputyDiallable) noOneToDial = true;
+    }
+    if (m.deputyId !== undefined && !deputyDiallable) deputies.add(m.deputyId);
+  }
+  if (contacts.size === 0 && deputies.size === 0) return [];
+  const who = [...[...contacts].map((id) => `${id} (named contact)`), ...[...deputies].map((id) => `${id} (deputy)`)];
+  // What the call flow does (channels/voice/twiml.ts renderDecision): a named contact it cannot dial is
+  // stood in for by a deputy it can, then the named contact's voicemail; with no deputy to dial, the call goes
+  // to the normal route. A deputy it cannot dial is skipped for the voicemail.
+  const consequence = noOneToDial
+    ? "so the customer's calls in their window go to the usual route instead, as any other caller's do"
+    : contacts.size > 0
+      ? "so the customer's calls in their window ring the deputy instead, then go to the named contact's voicemail"
+      : 'so a call the named contact does not answer goes to their voicemail instead of the deputy';
+  return [
+    {
+      code: 'named-contact-unreachable',
+      staffIds: [...new Set([...contacts, ...deputies])],
+      message: `Calls cannot be put through to ${listed(who)}: no phone number or Twilio Client identity is on record, ${consequence}. ${FIX}`,
+    },
+  ];
+}
+
+/**
+ * The warning for a one-off exception on the voice channel whose staff member (who arranged it, and whom its
+ * calls are routed to) cannot be dialled; none for other channels or when calls do not dial them.
+ */
+export function exceptionWarnings(channel: string, staffId: string, staff: Staff | undefined, route: VoiceRoute | undefined): StepWarning[] {
+  if (channel !== 'voice' || (route !== undefined && !dialsNamedStaff(route)) || isDiallable(staff)) return [];
+  return [
+    {
+      code: 'exception-staff-unreachable',
+      staffIds: [staffId],
+      message: `Calls under this exception cannot be put through to ${staffId}: no phone number or Twilio Client identity is on record, so the customer's calls while it lasts go to the usual route instead, as any other caller's do. ${FIX}`,
+    },
+  ];
+}
+
 const ANY_STAFF: Role[] = ['agent', 'staff', 'manager', 'tenancy-specialist', 'ts-manager'];
 const CASEWORKERS: Role[] = ['tenancy-specialist', 'ts-manager', 'manager'];
 
@@ -68,6 +142,7 @@ function param(req: Request, name: string): string {
 export function createRestrictionRouter(deps: ApiDeps): Router {
   const router = Router();
   const { store } = deps;
+  const voiceRoute = deps.config.voiceDefaultRoute;
 
   async function load(id: string): Promise<Restriction> {
     const r = await store.restrictions.get(id);
@@ -97,12 +172,23 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
     };
   }
 
-  /** Saves a transition, audits it and tells the caller the new state. */
-  async function commit(res: Response, before: Restriction, after: Restriction, action: string, status = 200): Promise<void> {
+  /** Saves a transition, audits it and tells the caller the new state (and any warnings about it). */
+  async function commit(res: Response, before: Restriction, after: Restriction, action: string, status = 200, warnings: StepWarning[] = []): Promise<void> {
     await store.restrictions.save(after, before.history.length);
     await deps.audit(actor(res).id, `restriction.${action}`, after, transitionAuditDetails(after.history.at(-1)));
     await deps.onTransition?.(before, after, action);
-    res.status(status).json({ id: after.id, status: after.status, restriction: after });
+    res.status(status).json({ id: after.id, status: after.status, restriction: after, ...(warnings.length > 0 ? { warnings } : {}) });
+  }
+
+  /** {@link namedContactWarnings} for a step that sets or approves the measures, over `staff` (or the staff directory). */
+  async function measureWarnings(r: Restriction, staff?: (id: string) => Staff | undefined): Promise<StepWarning[]> {
+    if (!r.measures.some((m) => m.type === 'named-contact')) return [];
+    let lookup = staff;
+    if (lookup === undefined) {
+      const directory = await deps.staffDirectory();
+      lookup = (id) => directory.get(id);
+    }
+    return namedContactWarnings(r, lookup, voiceRoute);
   }
 
   router.post('/', requireRole(...ANY_STAFF), async (req, res) => {
@@ -197,13 +283,16 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
       ...(body.adjustments ? { adjustments: body.adjustments } : {}),
       ...(body.note !== undefined ? { note: body.note } : {}),
     };
-    await commit(res, r, decideRestriction(r, input, await decideContext(r, actor(res))), 'decide');
+    const ctx = await decideContext(r, actor(res));
+    const after = decideRestriction(r, input, ctx);
+    await commit(res, r, after, 'decide', 200, await measureWarnings(after, ctx.staff));
   });
 
   router.post('/:id/approve', requireRole('ts-manager'), async (req, res) => {
     const body = parseBody(approveBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, approveRestriction(r, { actor: actor(res), now: deps.now() }, body.note !== undefined ? { note: body.note } : {}), 'approve');
+    const after = approveRestriction(r, { actor: actor(res), now: deps.now() }, body.note !== undefined ? { note: body.note } : {});
+    await commit(res, r, after, 'approve', 200, await measureWarnings(after));
   });
 
   router.post('/:id/reject', requireRole('tenancy-specialist', 'ts-manager'), async (req, res) => {
@@ -215,13 +304,17 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   router.post('/:id/review', requireRole('tenancy-specialist'), async (req, res) => {
     const body = parseBody(reviewBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, reviewRestriction(r, body, await decideContext(r, actor(res))), 'review');
+    const ctx = await decideContext(r, actor(res));
+    const after = reviewRestriction(r, body, ctx);
+    await commit(res, r, after, 'review', 200, body.outcome === 'vary' ? await measureWarnings(after, ctx.staff) : []);
   });
 
   router.post('/:id/vary', requireRole('tenancy-specialist'), async (req, res) => {
     const body = parseBody(varyBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, varyRestriction(r, body, await decideContext(r, actor(res))), 'vary');
+    const ctx = await decideContext(r, actor(res));
+    const after = varyRestriction(r, body, ctx);
+    await commit(res, r, after, 'vary', 200, await measureWarnings(after, ctx.staff));
   });
 
   router.post('/:id/lift', requireRole('tenancy-specialist'), async (req, res) => {
@@ -239,14 +332,21 @@ export function createRestrictionRouter(deps: ApiDeps): Router {
   router.post('/:id/appeal-outcome', requireRole('ts-manager'), async (req, res) => {
     const body = parseBody(appealOutcomeBody, req.body);
     const r = await load(param(req, 'id'));
-    await commit(res, r, decideAppeal(r, body, await decideContext(r, actor(res))), 'appeal-outcome');
+    const ctx = await decideContext(r, actor(res));
+    const after = decideAppeal(r, body, ctx);
+    await commit(res, r, after, 'appeal-outcome', 200, body.outcome === 'varied' ? await measureWarnings(after, ctx.staff) : []);
   });
 
   router.post('/:id/exceptions', requireRole('tenancy-specialist'), async (req, res) => {
     const body = parseBody(exceptionBody, req.body);
     const r = await load(param(req, 'id'));
-    const after = addException(r, body, { actor: actor(res), now: deps.now(), id: `X${ulid()}` });
-    await commit(res, r, after, 'exception', 201);
+    const staff = actor(res);
+    const id = `X${ulid()}`;
+    const after = addException(r, body, { actor: staff, now: deps.now(), id });
+    // Its calls are routed to the staff member the rule recorded on it: whoever arranged it (the actor).
+    const staffId = after.exceptions.find((e) => e.id === id)?.staffId ?? staff.id;
+    const arranged = staffId === staff.id ? staff : (await deps.staffDirectory()).get(staffId);
+    await commit(res, r, after, 'exception', 201, exceptionWarnings(body.channel, staffId, arranged, voiceRoute));
   });
 
   return router;

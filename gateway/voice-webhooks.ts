@@ -37,7 +37,7 @@ import type { EventPublisher } from '../channels/voice/screen-pop';
 import { twilioSignatureCheck, type WebhookParams } from '../channels/voice/signature';
 import { FORM_BODY_LIMIT } from './app';
 import { BadRequest, Forbidden, HttpError, NotFound, PayloadTooLarge, toHttpError, type ErrorBody } from './errors';
-import { recordDecision } from './metrics';
+import { recordDecision, recordNamedContactUnreachable } from './metrics';
 
 /** The configuration the voice webhooks read. */
 export type VoiceWebhookConfig = Pick<
@@ -145,6 +145,7 @@ export function createVoiceWebhooks(deps: VoiceWebhookDeps): VoiceWebhooks {
     ...(deps.evidenceWriter !== undefined ? { writer: deps.evidenceWriter } : {}),
     ...(deps.evidenceWindowMs !== undefined ? { evidenceWindowMs: deps.evidenceWindowMs } : {}),
     onDecision: (decision, seconds) => recordDecision('voice', decision.outcome, seconds),
+    onUndialledStaff: recordNamedContactUnreachable,
   });
   const checkSignature = twilioSignatureCheck({ authToken: requireTwilioToken(deps.config), publicUrl: deps.config.publicUrl });
   const bodyDeadlineMs = deps.bodyDeadlineMs ?? VOICE_BODY_DEADLINE_MS;

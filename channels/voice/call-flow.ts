@@ -71,6 +71,11 @@ export interface VoiceFlowDeps {
   /** Told of every decision, with the seconds it took (metrics). */
   onDecision?: (decision: Decision, seconds?: number) => void;
   /**
+   * Told of every call the rules routed to a member of staff who cannot be dialled (no phone, no client
+   * identity), which went to the normal route instead (metrics): by a named-contact measure or a one-off exception.
+   */
+  onUndialledStaff?: (routing: UndialledRouting) => void;
+  /**
    * Where decided calls are claimed and recorded. Default: on this thread, through `sessions` and
    * `evidence`; the gateway passes an `EvidenceThread` so that the writing runs beside the answering.
    */
@@ -78,6 +83,9 @@ export interface VoiceFlowDeps {
   /** How long a batch of decided calls stays open for more (call-recorder.ts). Default 0: one event-loop turn. */
   evidenceWindowMs?: number;
 }
+
+/** What routed a call to a member of staff who could not be dialled. */
+export type UndialledRouting = 'named-contact' | 'exception';
 
 /** The answer to a status request: TwiML, or (for a malformed status callback, which needs none) a refusal. */
 export type StatusAnswer = { kind: 'twiml'; twiml: string } | { kind: 'invalid'; message: string };
@@ -162,6 +170,7 @@ export class VoiceCallFlow {
 
     const context = callContext(decision, caller.identification);
     const plan = renderDecision(decision, context, this.deps.settings);
+    if (plan.undialledStaffId !== undefined) this.reportUndialled(callSid, decision, plan.undialledStaffId, plan.undialledFallback ?? 'default-route');
     // Assigned field by field rather than spread: this runs for every call.
     const session: CallSession = { v: 1, twiml: plan.twiml, steps: plan.steps, decidedAt: at.toISOString(), outcome: decision.outcome, reasons: decision.reasons };
     if (decision.customerId !== undefined) session.customerId = decision.customerId;
@@ -180,6 +189,19 @@ export class VoiceCallFlow {
       await withinBudget('evidence backlog', this.deps.settings.lookupBudgetMs, recorded).catch(() => undefined);
     }
     return plan.twiml;
+  }
+
+  /**
+   * A call that should have reached a named member of staff went to the normal route, because their staff
+   * record has neither a phone number nor a client identity: nobody would know otherwise (the caseworker
+   * believes the customer reaches them). Ids only, never the caller's number.
+   */
+  private reportUndialled(callSid: string, decision: Decision, staffId: string, sentTo: 'deputy' | 'default-route'): void {
+    const routing: UndialledRouting = decision.exceptionId !== undefined ? 'exception' : 'named-contact';
+    const meta: Record<string, unknown> = { callSid, customerId: decision.customerId, restrictionId: decision.restrictionId, staffId, routing, sentTo };
+    if (decision.exceptionId !== undefined) meta.exceptionId = decision.exceptionId;
+    this.deps.logger.warn(`voice: the staff member this call is routed to has no phone or client identity; call sent to the ${sentTo === 'deputy' ? 'deputy' : 'default route'}`, meta);
+    this.deps.onUndialledStaff?.(routing);
   }
 
   /** A session read with the caller lookup; `undefined` when there is none or it cannot be read. */

@@ -16,7 +16,16 @@
 export { BackgroundTasks, type BackgroundFailureHandler } from './background';
 export { Deadline, withinBudget } from './budget';
 export { callContext } from './call-context';
-export { EVIDENCE_BACKLOG_LIMIT, VoiceCallFlow, type DecideFn, type StatusAnswer, type VoiceFlowDeps, type VoiceFlowSettings, type VoiceLogger } from './call-flow';
+export {
+  EVIDENCE_BACKLOG_LIMIT,
+  VoiceCallFlow,
+  type DecideFn,
+  type StatusAnswer,
+  type UndialledRouting,
+  type VoiceFlowDeps,
+  type VoiceFlowSettings,
+  type VoiceLogger,
+} from './call-flow';
 export { CALL_SESSION_TTL_S, RedisCallSessions, callSessionKey, type CallSession, type CallSessionStore, type ClaimResult } from './call-session';
 export { BudgetExceededError, InvalidWebhookParamsError, VoiceConfigError, VoiceError } from './errors';
 export { VoiceEvidence, type AuditRecorder, type CallDecisionRecord, type ContactRecorder, type EvidenceSinks } from './evidence';
@@ -24,6 +33,9 @@ export { identifyCaller, type CallerIdentity, type CallerLookup } from './identi
 export { EVENTS_CHANNEL, isFlagged, publishScreenPop, screenPopEvent, type EventPublisher, type ScreenPopEvent } from './screen-pop';
 export { expectedSignature, isValidTwilioSignature, signedUrlCandidates, splitPublicUrl, twilioSignatureCheck, type SignatureVerdict, type TwilioSignatureOptions, type WebhookParams } from './signature';
 export {
+  dialTarget,
+  dialsNamedStaff,
+  isDiallable,
   renderDecision,
   renderEmergency,
   renderSafeRoute,
@@ -32,6 +44,8 @@ export {
   uncheckedDecision,
   type CallContext,
   type CallPlan,
+  type DialContact,
+  type DialTarget,
   type TaskAttributes,
   type VoiceRenderSettings,
 } from './twiml';

@@ -11,6 +11,7 @@
  * | `proceed` + `restriction-check-unavailable` | a short emergency `<Gather>`, then the normal route |
  * | `proceed` + `routeTo` (named contact or one-off exception), route `enqueue` | `<Enqueue workflowSid>` with `<Task>` attributes naming the known worker |
  * | `proceed` + `routeTo`, route `dial`/`redirect` | `<Dial>` the named contact (`<Client>` or `<Number>`); then the deputy; then voicemail for the named contact |
+ * | the same, when the named contact has neither a client identity nor a number | `<Dial>` the deputy, then voicemail for the named contact; with no deputy to dial, the normal route. The plan names them (`undialledStaffId`) so the flow can log and count it |
  * | `proceed` otherwise | the normal route (`VOICE_DEFAULT_ROUTE`), with the flags in `<Task>` attributes when it is TaskRouter |
  *
  * The named-contact chain needs Twilio to come back after each `<Dial>`: each `<Dial action>` points at
@@ -82,6 +83,14 @@ export interface CallPlan {
     /** Answer when neither the named contact nor the deputy answered. */
     voicemail?: string;
   };
+  /**
+   * Set when the decision routed the call to a member of staff (a named contact, or whoever arranged a
+   * one-off exception) who cannot be dialled ({@link dialTarget}): their id. The plan is then the normal
+   * route, and the flow says so in the log and the metrics — the caseworker expects the call to reach them.
+   */
+  undialledStaffId?: string;
+  /** Where such a call went instead: the named contact's deputy, or (when absent) the normal route. */
+  undialledFallback?: 'deputy';
 }
 
 /** The JSON carried in `<Task>` for TaskRouter / Flex (the agent sees these as task attributes). */
@@ -161,22 +170,48 @@ function appendRoute(r: Response, settings: VoiceRenderSettings, decision: Decis
   }
 }
 
-/** `<Dial>` one staff member: their Twilio Client identity in preference to their number. */
-function dialStaff(r: Response, settings: VoiceRenderSettings, who: StaffRef, step: 'named' | 'deputy', namedId: string): boolean {
-  if (who.clientIdentity === undefined && who.phone === undefined) return false;
+/** How one member of staff is put through on a `<Dial>`. */
+export type DialTarget = { kind: 'client'; identity: string } | { kind: 'number'; number: string };
+
+/** What a dial target is chosen from: a staff reference in the caller's snapshot, or a staff record. */
+export type DialContact = Pick<StaffRef, 'phone' | 'clientIdentity'>;
+
+/**
+ * How a member of staff is dialled: their Twilio Client identity in preference to their number, or
+ * `undefined` when neither is on record (or the staff member is unknown). The one place this is decided:
+ * the `<Dial>` itself, the call-time fallback and the staff API's warnings all ask here.
+ */
+export function dialTarget(who: DialContact | undefined): DialTarget | undefined {
+  if (who?.clientIdentity !== undefined) return { kind: 'client', identity: who.clientIdentity };
+  if (who?.phone !== undefined) return { kind: 'number', number: who.phone };
+  return undefined;
+}
+
+/** Whether a member of staff can be dialled at all ({@link dialTarget}). */
+export function isDiallable<T extends DialContact>(who: T | undefined): who is T {
+  return dialTarget(who) !== undefined;
+}
+
+/**
+ * Whether a call routed to a named member of staff (a named contact, whoever arranged a one-off exception) is
+ * put through by `<Dial>`ing them — on `dial` and `redirect` routes. On an `enqueue` route it is not: the
+ * task names the worker (`knownWorker`: their client identity, else their staff id; see {@link taskAttributes})
+ * and TaskRouter finds them, so nobody needs a number there.
+ */
+export function dialsNamedStaff(route: VoiceRoute): boolean {
+  return route.kind !== 'enqueue';
+}
+
+/** `<Dial>` one staff member at `target`. */
+function dialStaff(r: Response, settings: VoiceRenderSettings, target: DialTarget, step: 'named' | 'deputy', namedId: string): void {
   const dial = r.dial({
     action: webhook(settings, '/voice/status', { step, staff: namedId }),
     method: 'POST',
     timeout: NAMED_RING_S,
     answerOnBridge: true,
   });
-  if (who.clientIdentity !== undefined) dial.client(who.clientIdentity);
-  else if (who.phone !== undefined) dial.number(who.phone);
-  return true;
-}
-
-function reachable(who: StaffRef | undefined): who is StaffRef {
-  return who !== undefined && (who.clientIdentity !== undefined || who.phone !== undefined);
+  if (target.kind === 'client') dial.client(target.identity);
+  else dial.number(target.number);
 }
 
 /**
@@ -356,16 +391,32 @@ export function renderDecision(decision: Decision, context: CallContext, setting
 
   const named = decision.routeTo;
   // TaskRouter finds the named worker itself (known-agent routing); a <Dial> chain is for the other routes.
-  if (named !== undefined && settings.defaultRoute.kind !== 'enqueue' && reachable(context.routeTo)) {
+  if (named !== undefined && dialsNamedStaff(settings.defaultRoute)) {
     const routeTo = context.routeTo;
+    const target = dialTarget(routeTo);
+    if (routeTo === undefined || target === undefined) {
+      // The named contact cannot be dialled. Their deputy stands in when they can be (the deputy is the
+      // fallback for an unreachable named contact, whatever the reason), then the named contact's voicemail;
+      // with no deputy to dial, the normal route, as for anyone else. Either way the plan says who was not reached.
+      const deputy = dialTarget(context.deputy);
+      if (deputy === undefined) return { twiml: once(settings, 'route', () => renderRouteOnly(settings)), steps: {}, undialledStaffId: named };
+      const key = JSON.stringify(['deputy-only', named, ...staffKey(context.deputy)]);
+      const plan = remembered(settings, key, () => {
+        const r = new VoiceResponse();
+        dialStaff(r, settings, deputy, 'deputy', named);
+        return { twiml: r.toString(), steps: { voicemail: renderVoicemail(settings, { id: named, name: routeTo?.name ?? named }) } };
+      });
+      return { ...plan, undialledStaffId: named, undialledFallback: 'deputy' };
+    }
     const key = JSON.stringify(['named', named, ...staffKey(routeTo), ...staffKey(context.deputy)]);
     return remembered(settings, key, () => {
       const r = new VoiceResponse();
-      dialStaff(r, settings, routeTo, 'named', named);
+      dialStaff(r, settings, target, 'named', named);
       const steps: CallPlan['steps'] = { voicemail: renderVoicemail(settings, { id: named, name: routeTo.name }) };
-      if (reachable(context.deputy)) {
+      const deputy = dialTarget(context.deputy);
+      if (deputy !== undefined) {
         const d = new VoiceResponse();
-        dialStaff(d, settings, context.deputy, 'deputy', named);
+        dialStaff(d, settings, deputy, 'deputy', named);
         steps.deputy = d.toString();
       }
       return { twiml: r.toString(), steps };
