@@ -1,7 +1,9 @@
 /**
  * The `forward` worker: hands one message to a person — the emergency mailbox at once, the named contact,
  * or the default mailbox — with the `X-Gatekeeper-*` headers, a subject tag to filter on, a short triage
- * summary at the top, and the original attached unchanged (streamed from the raw-message store).
+ * summary at the top, and the original attached unchanged (streamed from the raw-message store). A letter's
+ * forward also says how far its text was read (`X-Gatekeeper-Letter-Text`), and one the gate could not
+ * read in full says so in the subject and above the summary.
  *
  * Retried with exponential backoff while the relay is unavailable; a permanent refusal (SMTP 5xx) is
  * recorded on the contact (`forward-failed`), audited and logged, and ends the job for good.
@@ -15,7 +17,7 @@ import { forwardBody } from '../config/templates/forward';
 import type { EmailWorkerDeps } from './email-deps';
 import { FORWARD_QUEUE, type ForwardJobData } from './forward-queue';
 import { QUEUE_PREFIX } from './queue-prefix';
-import { gatekeeperHeaders, ourMessageId, parseTriage, summaryInput, taggedSubject, type TriageRecord } from './triage';
+import { gatekeeperHeaders, letterTextHeaders, letterTextNotice, ourMessageId, parseTriage, summaryInput, taggedSubject, type TriageRecord } from './triage';
 
 /** What one run did. */
 export type ForwardOutcome = { status: 'forwarded'; messageId: string } | { status: 'skipped'; reason: 'already-forwarded' | 'not-processed' | 'not-forwarded' };
@@ -72,13 +74,16 @@ export async function forwardMessage(deps: EmailWorkerDeps, messageKey: string):
   if (triage.routing.to.length === 0) return { status: 'skipped', reason: 'not-forwarded' };
   const domain = ourDomain(deps);
   const messageId = ourMessageId('fwd', messageKey, domain);
+  const body = forwardBody(summaryInput(triage, deps.settings.timeZone));
+  // A letter the gate could not read says so above everything else: the person must read it by hand.
+  const notice = letterTextNotice(triage);
   try {
     await deps.mail.send({
       from: deps.settings.forwardFrom,
       to: triage.routing.to,
       subject: taggedSubject(triage),
-      text: forwardBody(summaryInput(triage, deps.settings.timeZone)),
-      headers: gatekeeperHeaders(triage, domain),
+      text: notice === undefined ? body : `${notice}\n\n${body}`,
+      headers: { ...gatekeeperHeaders(triage, domain), ...letterTextHeaders(triage) },
       messageId,
       // Replies from staff go to the customer who wrote (letters are answered by post).
       ...(triage.channel === 'email' && (triage.replyTo ?? triage.from) ? { replyTo: (triage.replyTo ?? triage.from)! } : {}),

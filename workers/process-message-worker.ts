@@ -32,7 +32,7 @@ import type { EmailWorkerDeps } from './email-deps';
 import { EMERGENCY_PRIORITY, FORWARD_JOB, forwardJobId } from './forward-queue';
 import { PROCESS_MESSAGE_QUEUE, type ProcessMessageJobData } from './process-message-queue';
 import { QUEUE_PREFIX } from './queue-prefix';
-import type { RoutingMode, TriageRecord } from './triage';
+import { letterTextStatus, type RoutingMode, type TriageRecord } from './triage';
 
 /** What one run did (the job's return value, shown on the dashboard; no personal data). */
 export type ProcessOutcome =
@@ -50,12 +50,19 @@ interface LetterReading {
   method: 'pdf-text' | 'ocr' | 'none';
   pages: number;
   needsManualCount: boolean;
+  /** Why the text is missing or incomplete (extract.ts codes, or why no file was read); empty when complete. */
+  problems: string[];
 }
 
 async function readLetter(deps: EmailWorkerDeps, parsed: ParsedEmail): Promise<LetterReading> {
   const files = parsed.attachments.filter((a) => a.content !== undefined && isLetterFile(a));
-  if (files.length === 0) return { text: '', method: 'none', pages: 0, needsManualCount: true };
+  if (files.length === 0) {
+    // A letter file that is there but was not kept (over the keep limit) is not the same as none at all.
+    const problem = parsed.attachments.some(isLetterFile) ? 'letter-not-read' : 'no-letter-attached';
+    return { text: '', method: 'none', pages: 0, needsManualCount: true, problems: [problem] };
+  }
   const texts: string[] = [];
+  const problems = new Set<string>();
   let pages = 0;
   let manual = false;
   let usedOcr = false;
@@ -69,9 +76,10 @@ async function readLetter(deps: EmailWorkerDeps, parsed: ParsedEmail): Promise<L
     pages += read.pages;
     manual ||= read.needsManualCount;
     usedOcr ||= read.method === 'ocr';
+    for (const problem of read.problems) problems.add(problem);
   }
   const text = texts.join('\n\n');
-  return { text, method: text === '' ? 'none' : usedOcr ? 'ocr' : 'pdf-text', pages, needsManualCount: manual };
+  return { text, method: text === '' ? 'none' : usedOcr ? 'ocr' : 'pdf-text', pages, needsManualCount: manual, problems: [...problems] };
 }
 
 /** The response-frequency measure of the customer's restriction in force, in plain words. */
@@ -154,7 +162,7 @@ export async function processMessage(deps: EmailWorkerDeps, messageKey: string):
     identification = reference !== undefined && isSafeId(reference) ? await deps.gate.resolve({ customerId: reference }, { responded: true }) : { kind: 'unidentified' };
     manualCount = letter.needsManualCount;
     contact = { channel: 'letter', subject: parsed.subject, text: letter.text, ...(reference ? { customerId: reference } : {}) };
-    letterInfo = { method: letter.method, pages: letter.pages, ...(reference ? { reference } : {}) };
+    letterInfo = { method: letter.method, pages: letter.pages, ...(reference ? { reference } : {}), problems: letter.problems };
   } else {
     const from = parsed.from?.address;
     identification = from !== undefined ? await deps.gate.resolve({ email: from }, { responded: true }) : { kind: 'unidentified' };
@@ -204,7 +212,11 @@ export async function processMessage(deps: EmailWorkerDeps, messageKey: string):
     const to = [named.email ?? settings.mailboxDefault];
     const namedContactName = named.name;
     const windowMs = decision.respondAfter !== undefined && decision.customerId !== undefined ? Date.parse(decision.respondAfter) : undefined;
-    if (windowMs !== undefined && windowMs > deps.now().getTime()) {
+    // A letter the machine could not read in full is not held for the response window's digest: its
+    // emergency check saw none (or only part) of it, so a person must read it now. When the reply is due is
+    // unchanged (the forward and the acknowledgement both say it); only the hand-over to staff is earlier.
+    const readInFull = !isLetter || !manualCount;
+    if (windowMs !== undefined && windowMs > deps.now().getTime() && readInFull) {
       routing = { mode: 'digest', to, windowMs, ...(namedContactName ? { namedContactName } : {}) };
     } else {
       routing = { mode: named.email ? 'named-contact' : 'default', to, ...(namedContactName ? { namedContactName } : {}) };
@@ -265,6 +277,7 @@ export async function processMessage(deps: EmailWorkerDeps, messageKey: string):
       acknowledge: ack.send,
       malformed: parsed.malformed,
       problems,
+      ...(letterInfo ? { letterText: letterTextStatus({ channel, letter: letterInfo, manualCount }), letterProblems: letterInfo.problems } : {}),
     },
   });
   if (needsScreenPop(decision)) {

@@ -31,7 +31,12 @@ export interface TriageRecord {
   malformed: boolean;
   problems: string[];
   attachments: Array<{ filename?: string; contentType: string; size: number }>;
-  letter?: { method: string; pages: number; reference?: string };
+  /**
+   * For letters: how the text was read (`pdf-text`, `ocr`, `none`), pages read, the customer reference found,
+   * and why the text is missing or incomplete (extract.ts problem codes, `no-letter-attached`,
+   * `letter-not-read`). `problems` is absent on records written before it was added.
+   */
+  letter?: { method: string; pages: number; reference?: string; problems?: string[] };
   /** Plain words of the customer's response-frequency measure, e.g. "weekly response". */
   responseFrequency?: string;
   routing: { mode: RoutingMode; to: string[]; namedContactName?: string; windowMs?: number };
@@ -115,9 +120,104 @@ export function summaryInput(t: TriageRecord, zone: string): TriageSummaryInput 
   return input;
 }
 
+/**
+ * How far the gate could read a letter, as the `X-Gatekeeper-Letter-Text` header says it:
+ * - `extracted`: all of it, from the PDF's text layer;
+ * - `ocr`: all of it, some or all by OCR;
+ * - `partial`: some text, but not all of it or not reliably (page or time limit, OCR failed on a page or was
+ *   unsure) — the checks saw only what was read;
+ * - `unreadable`: no text at all (a corrupt PDF, a scan OCR found nothing in, no letter file attached) —
+ *   emergency wording, the word limit and the repeat check were not applied to the letter.
+ */
+export type LetterTextStatus = 'extracted' | 'ocr' | 'partial' | 'unreadable';
+
+/** The header that says how far a letter was read; on letter forwards only, never on email. */
+export const LETTER_TEXT_HEADER = 'X-Gatekeeper-Letter-Text';
+
+/** How far the gate could read a letter; `undefined` for email. Derived, so records already stored have one too. */
+export function letterTextStatus(t: Pick<TriageRecord, 'channel' | 'letter' | 'manualCount'>): LetterTextStatus | undefined {
+  if (t.channel !== 'letter') return undefined;
+  if (t.letter === undefined || t.letter.method === 'none') return 'unreadable';
+  // A letter read only in part or unsurely needs a manual count (extract.ts): the same facts, kept once.
+  if (t.manualCount) return 'partial';
+  return t.letter.method === 'ocr' ? 'ocr' : 'extracted';
+}
+
+/** The header of {@link letterTextStatus} for a forward: one field for a letter, none for email. */
+export function letterTextHeaders(t: TriageRecord): Record<string, string> {
+  const status = letterTextStatus(t);
+  return status === undefined ? {} : { [LETTER_TEXT_HEADER]: status };
+}
+
+/** Why a letter could not be read at all, by problem code, in words for the person who must read it… */
+const UNREADABLE_BECAUSE: Record<string, string> = {
+  'no-letter-attached': 'the scanning bureau’s email has no letter file (PDF or image) attached — ask the bureau for the scan',
+  'letter-not-read': 'the letter file could not be kept for reading (too large?) — it is in the attached original',
+  'pdf-unreadable': 'the PDF could not be opened (damaged or locked) — if it will not open for you either, ask the scanning bureau to scan the letter again',
+  'unsupported-type': 'the attached file is not a PDF or an image that can be read automatically',
+  'pdf-timeout': 'reading the PDF took longer than allowed and was stopped',
+  'ocr-timeout': 'reading the scan (OCR) took longer than allowed and was stopped',
+  'ocr-failed': 'reading the scan (OCR) failed',
+  'page-limit': 'it has more pages than are read automatically',
+  'no-text': 'the scan has no text layer and OCR found no words in it (blank, faint or handwritten?)',
+};
+
+/** …and why only part of it was, when some text was. */
+const PARTIAL_BECAUSE: Record<string, string> = {
+  'pdf-unreadable': 'part of it could not be opened',
+  'unsupported-type': 'an attached file is not a PDF or an image that can be read automatically',
+  'pdf-timeout': 'reading it took longer than allowed and was stopped part-way',
+  'ocr-timeout': 'reading it took longer than allowed and was stopped part-way',
+  'ocr-failed': 'OCR failed on part of it',
+  'ocr-low-confidence': 'OCR was unsure of what it read',
+  'page-limit': 'it has more pages than are read automatically',
+  'no-text': 'an attached file has no words that could be read',
+};
+
+/** The distinct phrases for a letter's problems; a bare `no-text` only when nothing more specific explains it. */
+function because(problems: readonly string[], words: Record<string, string>, fallback: string): string {
+  const specific = problems.filter((p) => p !== 'no-text');
+  const chosen = specific.length > 0 ? specific : problems;
+  const phrases = [...new Set(chosen.map((p) => words[p] ?? fallback))];
+  return phrases.length > 0 ? phrases.join('; ') : fallback;
+}
+
+/** The subject tag of {@link letterTextStatus}, or `''` when the letter was read in full. */
+export function letterTextTag(status: LetterTextStatus | undefined): string {
+  if (status === 'unreadable') return '[Letter could not be read automatically]';
+  if (status === 'partial') return '[Letter only partly read automatically]';
+  return '';
+}
+
+/**
+ * The lines at the top of a letter's forward when the gate could not read all of it: what a person must do
+ * (read the scan by hand, checking first for an emergency) and what the gate did not check; `undefined` when
+ * the letter was read in full, and for email.
+ */
+export function letterTextNotice(t: TriageRecord): string | undefined {
+  const status = letterTextStatus(t);
+  const problems = t.letter?.problems ?? [];
+  if (status === 'unreadable') {
+    return [
+      `LETTER COULD NOT BE READ AUTOMATICALLY: ${because(problems, UNREADABLE_BECAUSE, 'no text could be read from it')}.`,
+      'A person must read the letter by hand, and check it FIRST for an emergency (gas, fire, flooding, no heating or water, someone at risk): ' +
+        'emergency wording was NOT checked — only the bureau’s subject line was. The word limit and the repeat check were not applied, and ' +
+        'the customer reference was looked for only in the bureau’s subject and covering note.',
+    ].join('\n');
+  }
+  if (status === 'partial') {
+    return [
+      `LETTER ONLY PARTLY READ AUTOMATICALLY: ${because(problems, PARTIAL_BECAUSE, 'some of its text could not be read')}.`,
+      'A person must read the whole scanned letter by hand, checking it first for an emergency: the emergency check, the word count and ' +
+        'the repeat check saw only the text that could be read.',
+    ].join('\n');
+  }
+  return undefined;
+}
+
 /** The tagged subject of a forward. */
 export function taggedSubject(t: TriageRecord): string {
-  const tag = subjectTag({
+  const tags = subjectTag({
     outcome: t.decision.outcome,
     channel: t.channel,
     restricted: t.decision.restrictionId !== undefined,
@@ -126,6 +226,11 @@ export function taggedSubject(t: TriageRecord): string {
     malformed: t.malformed,
     identification: t.identification,
   });
+  // A letter the gate could not read leads the subject — after [EMERGENCY] alone, which mail rules match at
+  // the start — so the person sees before opening it that it must be read by hand.
+  const letterTag = letterTextTag(letterTextStatus(t));
+  const tag =
+    letterTag === '' ? tags : tags.startsWith('[EMERGENCY]') ? `[EMERGENCY] ${letterTag}${tags.slice('[EMERGENCY]'.length)}` : `${letterTag} ${tags}`.trim();
   const subject = t.subject.trim() === '' ? '(no subject)' : t.subject.replace(/[\r\n]+/g, ' ');
   return tag === '' ? subject : `${tag} ${subject}`;
 }
