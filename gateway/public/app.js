@@ -2003,10 +2003,75 @@ function renderReport(results, report) {
     ]),
     figuresTable('Active restrictions by category', Object.entries(report.byCategory).map(([c, n]) => [CATEGORY_LABELS[c] || c, n.active])),
     figuresTable('Active restrictions by measure', MEASURE_LABELS.map(([type, label]) => [label, report.byMeasure[type] || 0])),
+    reportCases(report),
     auditSample(report),
   );
   const heading = $('report-heading');
   if (heading) heading.setAttribute('tabindex', '-1');
+}
+
+/** A restriction's history actions (rules/lifecycle.ts) as the case list says them. */
+const EVENT_LABELS = {
+  request: 'Requested',
+  decide: 'Decided',
+  approve: 'Approved',
+  reject: 'Rejected',
+  vary: 'Varied',
+  'review:continue': 'Reviewed: continued',
+  'review:vary': 'Reviewed: varied',
+  'review:lift': 'Reviewed: lifted',
+  lift: 'Lifted',
+  appeal: 'Appeal received',
+  'appeal:upheld': 'Appeal upheld',
+  'appeal:varied': 'Appeal: varied',
+  'appeal:dismissed': 'Appeal dismissed',
+  exception: 'One-off exception',
+  expire: 'Expired',
+};
+
+/** The cases behind the totals (policy §9: review dates, reasons and restrictions imposed), one row each. */
+function reportCases(report) {
+  const cases = report.cases || [];
+  const measureLabel = new Map(MEASURE_LABELS);
+  const review = (c) => {
+    if (!c.reviewDueAt) return c.status === 'active' ? 'Not known' : '—';
+    return c.reviewOverdue ? h('strong', {}, `${formatDate(c.reviewDueAt)} — overdue`) : formatDate(c.reviewDueAt);
+  };
+  const section = h('section', { 'aria-labelledby': 'cases-heading' }, h('h2', { id: 'cases-heading' }, `Cases (${cases.length})`));
+  if (cases.length === 0) {
+    section.append(h('p', {}, 'No restrictions were in force or changed this month.'));
+    return section;
+  }
+  section.append(
+    tableWrap(
+      'Cases',
+      h(
+        'table',
+        { id: 'report-cases' },
+        h('caption', { class: 'visually-hidden' }, 'Cases in force at month end or changed in the month'),
+        h('thead', {}, h('tr', {}, ['Restriction', 'Customer', 'Status at month end', 'Reason', 'Measures', 'Review due', 'Breaches', 'In the month'].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'tbody',
+          {},
+          cases.map((c) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, h('a', { href: `#/restriction/${enc(c.restrictionId)}` }, c.restrictionId)),
+              h('td', {}, c.customerId),
+              h('td', {}, `${STATUS_LABELS[c.status] || c.status}${c.appealOpen ? '; appeal open' : ''}`),
+              h('td', {}, CATEGORY_LABELS[c.category] || c.category),
+              h('td', {}, c.measures.map((m) => measureLabel.get(m) || m).join(', ')),
+              h('td', {}, review(c)),
+              h('td', { class: 'num' }, c.breaches),
+              h('td', {}, c.events.map((e) => EVENT_LABELS[e] || e).join(', ')),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  return section;
 }
 
 function auditSample(report) {

@@ -284,6 +284,12 @@ describe('caseworker screens (Chromium)', () => {
     const newRow = page.locator('table', { has: page.locator('caption', { hasText: /^Restrictions$/ }) }).locator('tr', { hasText: 'New (approved)' });
     expect(await newRow.locator('td').textContent()).toBe('1');
     expect(await page.locator('#sample-heading').textContent()).toBe('Audit sample (0 of 1 audited)');
+    // The case behind the figures: in force, why (the category, never the summary), what was done this month.
+    const cases = page.locator('#report-cases tbody tr');
+    expect(await cases.count()).toBeGreaterThanOrEqual(1);
+    const activeCase = cases.filter({ hasText: 'Active' }).first();
+    expect(await activeCase.innerText()).toMatch(/Approved/);
+    expect(await page.locator('#cases-heading').textContent()).toMatch(/^Cases \(\d+\)$/);
     expect(await contrastFailures(page)).toEqual([]);
     await screenshot(page, 'console-monthly-report');
 
