@@ -177,8 +177,12 @@ export interface LetterAcknowledgementInput {
   respondBy?: string;
   /** How often we reply under a response-frequency measure, e.g. "once a week, on Fridays". */
   responseSchedule?: string;
-  /** The word limit: `words` is the letter's count, absent when it must be counted by hand. */
-  wordLimit?: { limit: number; words?: number; exceeded: boolean };
+  /**
+   * The word limit: `words` is the letter's count, absent when it must be counted by hand. `partlyRead` (default
+   * false) says the count is not the letter's length — only part of it could be read automatically, or not
+   * reliably — so the letter is said to be over the limit without a number.
+   */
+  wordLimit?: { limit: number; words?: number; exceeded: boolean; partlyRead?: boolean };
   /** The earlier reply this letter repeats (new-issues-only). */
   repeatOf?: { reference: string; respondedOn: string };
   /** The member of staff who deals with the customer's letters. */
@@ -210,8 +214,10 @@ export function letterAcknowledgement(input: LetterAcknowledgementInput): Letter
   const limit = input.wordLimit;
   if (limit) {
     if (limit.exceeded && limit.words !== undefined) {
+      // A count of part of a letter is not its length: the customer is told only what we know to be true.
+      const length = limit.partlyRead ? `more than ${limit.limit}` : `${limit.words}`;
       paragraphs.push(
-        `Your letter is ${limit.words} words long. As we explained when we wrote to you about contacting us, we can deal with letters of up to ${limit.limit} words. ` +
+        `Your letter is ${length} words long. As we explained when we wrote to you about contacting us, we can deal with letters of up to ${limit.limit} words. ` +
           `We will act on the first ${limit.limit} words of your letter only. If something important was in the rest of your letter, please write to us again, keeping to ${limit.limit} words.`,
       );
     } else {

@@ -18,15 +18,27 @@ import { ACKNOWLEDGE_QUEUE, type AcknowledgeJobData } from './acknowledge-queue'
 import type { EmailWorkerDeps } from './email-deps';
 import { ourDomain } from './forward-worker';
 import { QUEUE_PREFIX } from './queue-prefix';
-import { formatDay, formatDayTime, ourMessageId, parseTriage, type TriageRecord } from './triage';
+import { formatDay, formatDayTime, letterTextStatus, ourMessageId, parseTriage, type TriageRecord } from './triage';
 
 /** What one run did. */
 export type AcknowledgeOutcome =
   | { status: 'sent'; kind: 'email' | 'letter'; covers: number }
   | { status: 'skipped'; reason: 'already-acknowledged' | 'not-processed' | 'no-address' };
 
-function wordLimitOf(t: TriageRecord): { limit: number; words?: number; exceeded: boolean } | undefined {
-  if (t.decision.wordLimit) return t.decision.wordLimit;
+/**
+ * What an acknowledgement says about the word limit: the limit, and the count and verdict only where they are
+ * true of the whole message. A letter read only in part keeps its "over the limit" verdict (the part read is
+ * already over it) but its count is not the letter's length, so it is marked `partlyRead`; a letter not read
+ * at all has no count and no verdict, only the limit.
+ * @param t the triage record
+ */
+export function acknowledgementWordLimit(t: TriageRecord): { limit: number; words?: number; exceeded: boolean; partlyRead?: boolean } | undefined {
+  const status = letterTextStatus(t);
+  if (t.decision.wordLimit) {
+    const { limit, words, exceeded } = t.decision.wordLimit;
+    if (status === 'unreadable') return { limit, exceeded: false };
+    return status === 'partial' ? { limit, words, exceeded, partlyRead: true } : { limit, words, exceeded };
+  }
   if (t.wordLimitPending !== undefined) return { limit: t.wordLimitPending, exceeded: false };
   return undefined;
 }
@@ -36,7 +48,7 @@ async function composeEmail(deps: EmailWorkerDeps, messageKey: string, t: Triage
   if (to === undefined) return undefined;
   const zone = deps.settings.timeZone;
   const d = t.decision;
-  const limit = wordLimitOf(t);
+  const limit = acknowledgementWordLimit(t);
   const content = emailAcknowledgement({
     ...(t.customerName ? { customerName: t.customerName } : {}),
     receivedOn: formatDay(t.receivedAt, zone),
@@ -69,7 +81,7 @@ async function composeLetter(deps: EmailWorkerDeps, messageKey: string, t: Triag
   if (customerId === undefined) return undefined;
   const zone = deps.settings.timeZone;
   const d = t.decision;
-  const limit = wordLimitOf(t);
+  const limit = acknowledgementWordLimit(t);
   const content = letterAcknowledgement({
     receivedOn: formatDay(t.receivedAt, zone),
     ...(d.respondAfter ? { respondBy: formatDay(d.respondAfter, zone) } : {}),

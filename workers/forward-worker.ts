@@ -17,7 +17,7 @@ import { forwardBody } from '../config/templates/forward';
 import type { EmailWorkerDeps } from './email-deps';
 import { FORWARD_QUEUE, type ForwardJobData } from './forward-queue';
 import { QUEUE_PREFIX } from './queue-prefix';
-import { gatekeeperHeaders, letterTextHeaders, letterTextNotice, ourMessageId, parseTriage, summaryInput, taggedSubject, type TriageRecord } from './triage';
+import { gatekeeperHeaders, letterTextHeaders, ourMessageId, parseTriage, summaryInput, taggedSubject, type TriageRecord } from './triage';
 
 /** What one run did. */
 export type ForwardOutcome = { status: 'forwarded'; messageId: string } | { status: 'skipped'; reason: 'already-forwarded' | 'not-processed' | 'not-forwarded' };
@@ -74,15 +74,13 @@ export async function forwardMessage(deps: EmailWorkerDeps, messageKey: string):
   if (triage.routing.to.length === 0) return { status: 'skipped', reason: 'not-forwarded' };
   const domain = ourDomain(deps);
   const messageId = ourMessageId('fwd', messageKey, domain);
-  const body = forwardBody(summaryInput(triage, deps.settings.timeZone));
-  // A letter the gate could not read says so above everything else: the person must read it by hand.
-  const notice = letterTextNotice(triage);
   try {
     await deps.mail.send({
       from: deps.settings.forwardFrom,
       to: triage.routing.to,
       subject: taggedSubject(triage),
-      text: notice === undefined ? body : `${notice}\n\n${body}`,
+      // A letter the gate could not read in full opens with a notice saying so (config/templates/forward.ts).
+      text: forwardBody(summaryInput(triage, deps.settings.timeZone)),
       headers: { ...gatekeeperHeaders(triage, domain), ...letterTextHeaders(triage) },
       messageId,
       // Replies from staff go to the customer who wrote (letters are answered by post).

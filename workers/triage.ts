@@ -3,7 +3,7 @@
  * message (never in a job) for the forward, digest and acknowledge workers. No message text is in it.
  */
 import { DateTime } from 'luxon';
-import { subjectTag, type TriageSummaryInput } from '../config/templates/forward';
+import { letterTextNoticeWords, subjectTag, type LetterTextStatus, type TriageSummaryInput } from '../config/templates/forward';
 import type { Decision } from '../rules/types';
 
 /** Where a message goes. */
@@ -90,6 +90,20 @@ function ackLine(t: TriageRecord): string {
   return why[t.ack.reason ?? ''] ?? `none (${t.ack.reason ?? 'unknown'})`;
 }
 
+/**
+ * What of a message could not be read, as the forward's `[Unreadable: check original]` tag and its
+ * "UNREADABLE PARTS" line report it: MIME the parser could not read. A bureau email with no letter file is
+ * recorded as malformed too (`no-letter-attached`, by the process-message worker), but the letter's own label
+ * (`[Letter could not be read automatically]` and its notice) already says so, and asks for the scan; so that
+ * problem alone does not mark the forward unreadable as well. What is left is what marked it before: any
+ * problem but an attachment too large to keep (channels/email/parse.ts).
+ */
+function unreadableParts(t: TriageRecord): { malformed: boolean; problems: string[] } {
+  if (t.channel !== 'letter' || !t.problems.includes('no-letter-attached')) return { malformed: t.malformed, problems: t.problems };
+  const problems = t.problems.filter((p) => p !== 'no-letter-attached');
+  return { malformed: t.malformed && problems.some((p) => p !== 'attachment-too-large'), problems };
+}
+
 /** The summary facts of a record, for config/templates/forward.ts. */
 export function summaryInput(t: TriageRecord, zone: string): TriageSummaryInput {
   const d = t.decision;
@@ -103,8 +117,7 @@ export function summaryInput(t: TriageRecord, zone: string): TriageSummaryInput 
     agentFlags: d.agentFlags,
     manualCount: t.manualCount,
     acknowledgement: ackLine(t),
-    malformed: t.malformed,
-    problems: t.problems,
+    ...unreadableParts(t),
     attachments: t.attachments,
   };
   if (d.customerId !== undefined) input.customerId = d.customerId;
@@ -117,19 +130,17 @@ export function summaryInput(t: TriageRecord, zone: string): TriageSummaryInput 
   if (d.repeatOf) input.repeatOf = { reference: d.repeatOf.reference, respondedOn: formatDay(d.repeatOf.respondedAt, zone), contactId: d.repeatOf.contactId };
   if (d.respondAfter) input.respondBy = formatDayTime(d.respondAfter, zone);
   if (t.letter) input.letter = t.letter;
+  const letterText = letterTextStatus(t);
+  if (letterText) input.letterText = letterText;
   return input;
 }
 
 /**
- * How far the gate could read a letter, as the `X-Gatekeeper-Letter-Text` header says it:
- * - `extracted`: all of it, from the PDF's text layer;
- * - `ocr`: all of it, some or all by OCR;
- * - `partial`: some text, but not all of it or not reliably (page or time limit, OCR failed on a page or was
- *   unsure) — the checks saw only what was read;
- * - `unreadable`: no text at all (a corrupt PDF, a scan OCR found nothing in, no letter file attached) —
- *   emergency wording, the word limit and the repeat check were not applied to the letter.
+ * How far the gate could read a letter, as the `X-Gatekeeper-Letter-Text` header says it (`extracted`, `ocr`,
+ * `partial`, `unreadable`); the values are described, with the words that go with them, in
+ * config/templates/forward.ts.
  */
-export type LetterTextStatus = 'extracted' | 'ocr' | 'partial' | 'unreadable';
+export type { LetterTextStatus };
 
 /** The header that says how far a letter was read; on letter forwards only, never on email. */
 export const LETTER_TEXT_HEADER = 'X-Gatekeeper-Letter-Text';
@@ -149,88 +160,27 @@ export function letterTextHeaders(t: TriageRecord): Record<string, string> {
   return status === undefined ? {} : { [LETTER_TEXT_HEADER]: status };
 }
 
-/** Why a letter could not be read at all, by problem code, in words for the person who must read it… */
-const UNREADABLE_BECAUSE: Record<string, string> = {
-  'no-letter-attached': 'the scanning bureau’s email has no letter file (PDF or image) attached — ask the bureau for the scan',
-  'letter-not-read': 'the letter file could not be kept for reading (too large?) — it is in the attached original',
-  'pdf-unreadable': 'the PDF could not be opened (damaged or locked) — if it will not open for you either, ask the scanning bureau to scan the letter again',
-  'unsupported-type': 'the attached file is not a PDF or an image that can be read automatically',
-  'pdf-timeout': 'reading the PDF took longer than allowed and was stopped',
-  'ocr-timeout': 'reading the scan (OCR) took longer than allowed and was stopped',
-  'ocr-failed': 'reading the scan (OCR) failed',
-  'page-limit': 'it has more pages than are read automatically',
-  'no-text': 'the scan has no text layer and OCR found no words in it (blank, faint or handwritten?)',
-};
-
-/** …and why only part of it was, when some text was. */
-const PARTIAL_BECAUSE: Record<string, string> = {
-  'pdf-unreadable': 'part of it could not be opened',
-  'unsupported-type': 'an attached file is not a PDF or an image that can be read automatically',
-  'pdf-timeout': 'reading it took longer than allowed and was stopped part-way',
-  'ocr-timeout': 'reading it took longer than allowed and was stopped part-way',
-  'ocr-failed': 'OCR failed on part of it',
-  'ocr-low-confidence': 'OCR was unsure of what it read',
-  'page-limit': 'it has more pages than are read automatically',
-  'no-text': 'an attached file has no words that could be read',
-};
-
-/** The distinct phrases for a letter's problems; a bare `no-text` only when nothing more specific explains it. */
-function because(problems: readonly string[], words: Record<string, string>, fallback: string): string {
-  const specific = problems.filter((p) => p !== 'no-text');
-  const chosen = specific.length > 0 ? specific : problems;
-  const phrases = [...new Set(chosen.map((p) => words[p] ?? fallback))];
-  return phrases.length > 0 ? phrases.join('; ') : fallback;
-}
-
-/** The subject tag of {@link letterTextStatus}, or `''` when the letter was read in full. */
-export function letterTextTag(status: LetterTextStatus | undefined): string {
-  if (status === 'unreadable') return '[Letter could not be read automatically]';
-  if (status === 'partial') return '[Letter only partly read automatically]';
-  return '';
-}
-
 /**
- * The lines at the top of a letter's forward when the gate could not read all of it: what a person must do
- * (read the scan by hand, checking first for an emergency) and what the gate did not check; `undefined` when
- * the letter was read in full, and for email.
+ * The notice at the top of a letter's forward when the gate could not read all of it (the words are in
+ * config/templates/forward.ts); `undefined` when the letter was read in full, and for email.
  */
 export function letterTextNotice(t: TriageRecord): string | undefined {
-  const status = letterTextStatus(t);
-  const problems = t.letter?.problems ?? [];
-  if (status === 'unreadable') {
-    return [
-      `LETTER COULD NOT BE READ AUTOMATICALLY: ${because(problems, UNREADABLE_BECAUSE, 'no text could be read from it')}.`,
-      'A person must read the letter by hand, and check it FIRST for an emergency (gas, fire, flooding, no heating or water, someone at risk): ' +
-        'emergency wording was NOT checked — only the bureau’s subject line was. The word limit and the repeat check were not applied, and ' +
-        'the customer reference was looked for only in the bureau’s subject and covering note.',
-    ].join('\n');
-  }
-  if (status === 'partial') {
-    return [
-      `LETTER ONLY PARTLY READ AUTOMATICALLY: ${because(problems, PARTIAL_BECAUSE, 'some of its text could not be read')}.`,
-      'A person must read the whole scanned letter by hand, checking it first for an emergency: the emergency check, the word count and ' +
-        'the repeat check saw only the text that could be read.',
-    ].join('\n');
-  }
-  return undefined;
+  return letterTextNoticeWords(letterTextStatus(t), t.letter?.problems ?? []);
 }
 
 /** The tagged subject of a forward. */
 export function taggedSubject(t: TriageRecord): string {
-  const tags = subjectTag({
+  const letterText = letterTextStatus(t);
+  const tag = subjectTag({
     outcome: t.decision.outcome,
     channel: t.channel,
     restricted: t.decision.restrictionId !== undefined,
     ...(t.responseFrequency ? { responseFrequency: t.responseFrequency } : {}),
     namedContact: t.decision.routeTo !== undefined,
-    malformed: t.malformed,
+    malformed: unreadableParts(t).malformed,
     identification: t.identification,
+    ...(letterText ? { letterText } : {}),
   });
-  // A letter the gate could not read leads the subject — after [EMERGENCY] alone, which mail rules match at
-  // the start — so the person sees before opening it that it must be read by hand.
-  const letterTag = letterTextTag(letterTextStatus(t));
-  const tag =
-    letterTag === '' ? tags : tags.startsWith('[EMERGENCY]') ? `[EMERGENCY] ${letterTag}${tags.slice('[EMERGENCY]'.length)}` : `${letterTag} ${tags}`.trim();
   const subject = t.subject.trim() === '' ? '(no subject)' : t.subject.replace(/[\r\n]+/g, ' ');
   return tag === '' ? subject : `${tag} ${subject}`;
 }

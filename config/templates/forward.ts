@@ -3,9 +3,22 @@
  * filter on, and a short triage summary at the top — outcome and reasons, the customer's flags, the word
  * count against any limit, the earlier reply a message repeats, when a reply is due — above the original
  * message, which travels attached and unchanged. Held messages of one response window go as one digest.
+ * A scanned letter the gate could not read in full is labelled in the subject and has a notice above the
+ * summary saying what a person must do and what the gate did not check.
  *
  * Pure functions of plain data (dates arrive formatted).
  */
+
+/**
+ * How far the gate could read a letter, as the `X-Gatekeeper-Letter-Text` header says it:
+ * - `extracted`: all of it, from the PDF's text layer;
+ * - `ocr`: all of it, some or all by OCR;
+ * - `partial`: some text, but not all of it or not reliably (page or time limit, OCR failed on a page or was
+ *   unsure) — the checks saw only what was read;
+ * - `unreadable`: no text at all (a corrupt PDF, a scan OCR found nothing in, no letter file attached) —
+ *   emergency wording, the word limit and the repeat check were not applied to the letter.
+ */
+export type LetterTextStatus = 'extracted' | 'ocr' | 'partial' | 'unreadable';
 
 /** The triage facts of one message, as the summary shows them. */
 export interface TriageSummaryInput {
@@ -37,8 +50,10 @@ export interface TriageSummaryInput {
   malformed: boolean;
   problems: string[];
   attachments: Array<{ filename?: string; contentType: string; size: number }>;
-  /** For letters: how the text was read. */
-  letter?: { method: string; pages: number; reference?: string };
+  /** For letters: how the text was read, and why it is missing or incomplete (problem codes; may be absent). */
+  letter?: { method: string; pages: number; reference?: string; problems?: string[] };
+  /** For letters: how far the text was read; a forward of one not read in full opens with a notice. */
+  letterText?: LetterTextStatus;
 }
 
 /** What the subject tag depends on. */
@@ -51,6 +66,8 @@ export interface SubjectTagInput {
   namedContact: boolean;
   malformed: boolean;
   identification: string;
+  /** For letters: how far the text was read; one not read in full is tagged right after `[EMERGENCY]`. */
+  letterText?: LetterTextStatus;
 }
 
 /**
@@ -62,6 +79,75 @@ export function responseFrequencyWords(every: string): string {
   return known[every.toUpperCase()] ?? `response every ${every.replace(/^P/i, '').toLowerCase()}`;
 }
 
+/** Why a letter could not be read at all, by problem code, in words for the person who must read it… */
+const UNREADABLE_BECAUSE: Record<string, string> = {
+  'no-letter-attached': 'the scanning bureau’s email has no letter file (PDF or image) attached — ask the bureau for the scan',
+  'letter-not-read': 'the letter file could not be kept for reading (too large?) — it is in the attached original',
+  'pdf-unreadable': 'the PDF could not be opened (damaged or locked) — if it will not open for you either, ask the scanning bureau to scan the letter again',
+  'unsupported-type': 'the attached file is not a PDF or an image that can be read automatically',
+  'pdf-timeout': 'reading the PDF took longer than allowed and was stopped',
+  'ocr-timeout': 'reading the scan (OCR) took longer than allowed and was stopped',
+  'ocr-failed': 'reading the scan (OCR) failed',
+  'page-limit': 'it has more pages than are read automatically',
+  'no-text': 'the scan has no text layer and OCR found no words in it (blank, faint or handwritten?)',
+};
+
+/** …and why only part of it was, when some text was. */
+const PARTIAL_BECAUSE: Record<string, string> = {
+  'pdf-unreadable': 'part of it could not be opened',
+  'unsupported-type': 'an attached file is not a PDF or an image that can be read automatically',
+  'pdf-timeout': 'reading it took longer than allowed and was stopped part-way',
+  'ocr-timeout': 'reading it took longer than allowed and was stopped part-way',
+  'ocr-failed': 'OCR failed on part of it',
+  'ocr-low-confidence': 'OCR was unsure of what it read',
+  'page-limit': 'it has more pages than are read automatically',
+  'no-text': 'an attached file has no words that could be read',
+};
+
+/** The distinct phrases for a letter's problems; a bare `no-text` only when nothing more specific explains it. */
+function because(problems: readonly string[], words: Record<string, string>, fallback: string): string {
+  const specific = problems.filter((p) => p !== 'no-text');
+  const chosen = specific.length > 0 ? specific : problems;
+  const phrases = [...new Set(chosen.map((p) => words[p] ?? fallback))];
+  return phrases.length > 0 ? phrases.join('; ') : fallback;
+}
+
+/**
+ * The subject tag of a letter not read in full, or `''` when it was read in full (and for email).
+ * @param status how far the letter was read; `undefined` for email
+ */
+export function letterTextTag(status: LetterTextStatus | undefined): string {
+  if (status === 'unreadable') return '[Letter could not be read automatically]';
+  if (status === 'partial') return '[Letter only partly read automatically]';
+  return '';
+}
+
+/**
+ * The lines at the top of a letter's forward when the gate could not read all of it: what a person must do
+ * (read the scan by hand, checking first for an emergency) and what the gate did not check; `undefined` when
+ * the letter was read in full, and for email.
+ * @param status how far the letter was read; `undefined` for email
+ * @param problems why the text is missing or incomplete (problem codes); the most specific are named
+ */
+export function letterTextNoticeWords(status: LetterTextStatus | undefined, problems: readonly string[]): string | undefined {
+  if (status === 'unreadable') {
+    return [
+      `LETTER COULD NOT BE READ AUTOMATICALLY: ${because(problems, UNREADABLE_BECAUSE, 'no text could be read from it')}.`,
+      'A person must read the letter by hand, and check it FIRST for an emergency (gas, fire, flooding, no heating or water, someone at risk): ' +
+        'emergency wording was NOT checked — only the bureau’s subject line was. The word limit and the repeat check were not applied, and ' +
+        'the customer reference was looked for only in the bureau’s subject and covering note.',
+    ].join('\n');
+  }
+  if (status === 'partial') {
+    return [
+      `LETTER ONLY PARTLY READ AUTOMATICALLY: ${because(problems, PARTIAL_BECAUSE, 'some of its text could not be read')}.`,
+      'A person must read the whole scanned letter by hand, checking it first for an emergency: the emergency check, the word count and ' +
+        'the repeat check saw only the text that could be read.',
+    ].join('\n');
+  }
+  return undefined;
+}
+
 /**
  * The tag in front of a forwarded subject, e.g. `[EMERGENCY]`, `[Restricted: weekly response]`.
  * Several apply in a fixed order so mail rules can match the start of the subject.
@@ -69,6 +155,10 @@ export function responseFrequencyWords(every: string): string {
 export function subjectTag(input: SubjectTagInput): string {
   const tags: string[] = [];
   if (input.outcome === 'emergency') tags.push('[EMERGENCY]');
+  // A letter the gate could not read in full comes next — after [EMERGENCY] alone, which mail rules match at
+  // the start — so the person sees before opening it that it must be read by hand.
+  const letterTag = letterTextTag(input.letterText);
+  if (letterTag !== '') tags.push(letterTag);
   if (input.restricted) {
     if (input.responseFrequency) tags.push(`[Restricted: ${input.responseFrequency}]`);
     else if (input.namedContact) tags.push('[Restricted: named contact]');
@@ -127,11 +217,13 @@ export function triageSummary(t: TriageSummaryInput): string {
 }
 
 /**
- * The body of a single forward: the summary, then a pointer to the attached original.
+ * The body of a single forward: for a letter not read in full, the notice of what a person must do (above
+ * everything else: the letter must be read by hand); then the summary, and a pointer to the attached original.
  * @param t the triage facts
  */
 export function forwardBody(t: TriageSummaryInput): string {
-  return `${triageSummary(t)}\n\n— The original ${t.channel === 'letter' ? 'email from the scanning bureau, with the letter,' : 'message'} is attached unchanged (original.eml). —\n`;
+  const notice = letterTextNoticeWords(t.letterText, t.letter?.problems ?? []);
+  return `${notice === undefined ? '' : `${notice}\n\n`}${triageSummary(t)}\n\n— The original ${t.channel === 'letter' ? 'email from the scanning bureau, with the letter,' : 'message'} is attached unchanged (original.eml). —\n`;
 }
 
 /**

@@ -5,7 +5,10 @@
  * `X-Gatekeeper-Letter-Text: unreadable` header, a subject tag and a notice at the top of the body saying
  * that emergency wording was not checked — at once, never held for a response window's digest. Letters read
  * in full carry `extracted` or `ocr` and no such label; a letter read in part carries `partial`; ordinary
- * email carries no such header at all. No new reason code is used.
+ * email carries no such header at all. No new reason code is used. A bureau email with no letter file is
+ * labelled once (not also `[Unreadable: check original]`, which is for mail that could not be parsed), and the
+ * acknowledgement of a letter read in part that is already over its word limit says it is "more than" the
+ * limit, never the count of the part that was read.
  */
 import { readHeaderBlock } from '../../channels/email/message-key';
 import { extractLetterText } from '../../channels/letters/extract';
@@ -45,6 +48,7 @@ beforeAll(async () => {
       },
       { id: 'C3002', name: 'Sam Typed', email: 'sam.typed@customer.example' },
       { id: 'C3003', name: 'Kit Partial' },
+      { id: 'C3004', name: 'Lee Longhand', restriction: { measures: [{ type: 'word-limit', maxWords: 50 }] } },
     ],
   });
 }, 60_000);
@@ -135,9 +139,11 @@ describe('a letter the gate could not read', () => {
   it('a bureau email with no letter file at all: labelled unreadable, asking for the scan', async () => {
     const { fwd } = await sendLetter('Scanned post #203 C3002', []);
     const forward = await parse(fwd);
-    expect(forward.subject).toBe('[Letter could not be read automatically] [Unreadable: check original] [Letter] Scanned post #203 C3002');
+    // One label says it: the bureau's email itself was read without fault, so no [Unreadable: check original].
+    expect(forward.subject).toBe('[Letter could not be read automatically] [Letter] Scanned post #203 C3002');
     expect(sent(fwd, 'X-Gatekeeper-Letter-Text')).toEqual(['unreadable']);
     expect(forward.text).toMatch(/^LETTER COULD NOT BE READ AUTOMATICALLY: the scanning bureau’s email has no letter file \(PDF or image\) attached — ask the bureau for the scan\./);
+    expect(forward.text).not.toContain('UNREADABLE PARTS');
   }, 60_000);
 
   it('keeps [EMERGENCY] first when the bureau’s subject line is an emergency, and labels the letter after it', async () => {
@@ -187,4 +193,26 @@ describe('letters read in full, in part, and ordinary email', () => {
     expect(forward.text).toMatch(/^LETTER ONLY PARTLY READ AUTOMATICALLY: part of it could not be opened\.\n.*checking it first for an emergency/);
     expect(sent(fwd, 'x-gatekeeper-customer')).toEqual(['C3003']);
   }, 60_000);
+
+  it('a letter read in part that is already over the word limit: the acknowledgement says it is more than the limit, never the count of the part read', async () => {
+    const good = await textPdf([['Customer', 'reference:', 'C3004', ...knownWords(120)]]);
+    const { fwd } = await sendLetter('Scanned post #208', [
+      { filename: 'scan-208-1.pdf', content: good },
+      { filename: 'scan-208-2.pdf', content: await truncatedPdf() },
+    ]);
+    expect(sent(fwd, 'X-Gatekeeper-Letter-Text')).toEqual(['partial']);
+    expect(sent(fwd, 'x-gatekeeper-reasons')).toEqual(['word-limit-exceeded']);
+    // Staff see the machine's count of the part read, marked as a lower bound.
+    const counted = /Words: (\d+) of 50 — OVER THE LIMIT: act on the first 50 words only \(at least; count by hand\)/.exec((await parse(fwd)).text ?? '');
+    expect(counted).not.toBeNull();
+    const words = Number(counted![1]);
+    expect(words).toBeGreaterThan(50);
+
+    const printed = await eventually(async () => p.outbound.messages.find((m) => m.rcptTo.includes(MAILBOX.print) && m.raw.includes(Buffer.from('C3004'))), 30_000, 'the acknowledgement of Scanned post #208');
+    const pdf = (await parse(printed)).attachments.find((a) => a.contentType === PDF);
+    const ack = (await extractLetterText({ filename: 'ack.pdf', contentType: PDF, content: pdf!.content })).text.replace(/\s+/g, ' ');
+    expect(ack).toContain('Your letter is more than 50 words long.');
+    expect(ack).toContain('We will act on the first 50 words of your letter only.');
+    expect(ack).not.toContain(`${words} words`);
+  }, 90_000);
 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { detectEmergency } from '../../rules/emergency';
 import { EMERGENCY_PHRASES } from '../../config/emergency-phrases';
 import { emailAcknowledgement, type EmailAcknowledgementInput } from '../../config/templates/email-acknowledgement';
-import { responseFrequencyWords, subjectTag, triageSummary, type TriageSummaryInput } from '../../config/templates/forward';
+import { forwardBody, responseFrequencyWords, subjectTag, triageSummary, type TriageSummaryInput } from '../../config/templates/forward';
 
 const base: EmailAcknowledgementInput = {
   receivedOn: 'Tuesday 24 November 2026',
@@ -62,6 +62,11 @@ describe('forward subject tags and summaries', () => {
     expect(tag({ outcome: 'emergency', restricted: true, channel: 'letter' })).toBe('[EMERGENCY] [Restricted] [Letter]');
     expect(tag({ identification: 'unidentified', channel: 'letter', malformed: true })).toBe('[No customer reference] [Unreadable: check original] [Letter]');
     expect(responseFrequencyWords('P14D')).toBe('fortnightly response');
+    // A letter not read in full is tagged next after [EMERGENCY] alone; one read in full is not tagged.
+    expect(tag({ channel: 'letter', letterText: 'partial', restricted: true })).toBe('[Letter only partly read automatically] [Restricted] [Letter]');
+    expect(tag({ outcome: 'emergency', channel: 'letter', letterText: 'unreadable' })).toBe('[EMERGENCY] [Letter could not be read automatically] [Letter]');
+    expect(tag({ channel: 'letter', letterText: 'extracted' })).toBe('[Letter]');
+    expect(tag({ channel: 'letter', letterText: 'ocr' })).toBe('[Letter]');
     expect(responseFrequencyWords('P3D')).toBe('response every 3d');
   });
 
@@ -92,5 +97,33 @@ describe('forward subject tags and summaries', () => {
     expect(s).toContain('  • Named contact: Jo Smith');
     expect(s).toContain('Attachments: photo.jpg (2.4 MB)');
     expect(triageSummary({ ...t, wordLimit: undefined, manualCount: true, wordLimitPending: 500 })).toContain('Words: COUNT BY HAND — the text could not be read in full automatically (limit 500)');
+  });
+
+  it('opens the forward of a letter not read in full with the notice, naming why, above the summary', () => {
+    const letter: TriageSummaryInput = {
+      channel: 'letter',
+      receivedAt: 'Tue 24 Nov 2026 10:15',
+      subject: 'Scanned post #1',
+      outcome: 'proceed',
+      reasons: ['unidentified'],
+      identification: 'unidentified',
+      agentFlags: [],
+      manualCount: true,
+      acknowledgement: 'none — no customer could be identified to write to',
+      malformed: false,
+      problems: [],
+      attachments: [],
+      letter: { method: 'ocr', pages: 2, problems: ['page-limit'] },
+      letterText: 'partial',
+    };
+    const partial = forwardBody(letter);
+    expect(partial).toMatch(/^LETTER ONLY PARTLY READ AUTOMATICALLY: it has more pages than are read automatically\.\nA person must read the whole scanned letter by hand[^\n]*\n\nLetter received Tue 24 Nov 2026 10:15/);
+    const unreadable = forwardBody({ ...letter, letter: { method: 'none', pages: 0, problems: ['no-letter-attached'] }, letterText: 'unreadable' });
+    expect(unreadable).toMatch(/^LETTER COULD NOT BE READ AUTOMATICALLY: the scanning bureau’s email has no letter file \(PDF or image\) attached — ask the bureau for the scan\.\n/);
+    expect(unreadable).toContain('emergency wording was NOT checked');
+    // Read in full, or email: the summary comes first, as it always has.
+    expect(forwardBody({ ...letter, manualCount: false, letter: { method: 'pdf-text', pages: 1, problems: [] }, letterText: 'extracted' })).toMatch(/^Letter received /);
+    const { letter: _letter, letterText: _status, ...email } = letter;
+    expect(forwardBody({ ...email, channel: 'email', manualCount: false })).toMatch(/^Email received /);
   });
 });

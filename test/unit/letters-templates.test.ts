@@ -48,6 +48,22 @@ describe('letter acknowledgement', () => {
     }
   });
 
+  it('says a letter read only in part is over the limit without claiming its length, since the count is of the part read', () => {
+    const text = flat(letterAcknowledgement({ ...base, wordLimit: { limit: 500, words: 812, exceeded: true, partlyRead: true } }));
+    expect(text).toContain('Your letter is more than 500 words long.');
+    expect(text).not.toContain('812');
+    expect(text).toContain('we can deal with letters of up to 500 words');
+    expect(text).toContain('We will act on the first 500 words of your letter only');
+    // A letter read in full still gets its count, as before.
+    expect(flat(letterAcknowledgement({ ...base, wordLimit: { limit: 500, words: 812, exceeded: true, partlyRead: false } }))).toContain('Your letter is 812 words long.');
+  });
+
+  it('never gives a count or an "over the limit" for a letter read in part but within the limit so far', () => {
+    const text = flat(letterAcknowledgement({ ...base, wordLimit: { limit: 500, exceeded: false, partlyRead: true } }));
+    expect(text).toContain('Please remember that we will act on the first 500 words of each letter only.');
+    expect(text).not.toMatch(/words long|more than/);
+  });
+
   it('refers a repeated matter to the earlier reply by reference and date', () => {
     const text = flat(letterAcknowledgement({ ...base, repeatOf: { reference: 'RESP-2026-0042', respondedOn: '12 February 2026' } }));
     expect(text).toContain('on 12 February 2026 (our reference RESP-2026-0042)');

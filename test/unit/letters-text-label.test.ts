@@ -3,7 +3,7 @@
  * value, the subject tag and its place, and the notice at the top — from the triage record alone, including
  * records stored before the letter's problems were kept.
  */
-import { letterTextHeaders, letterTextNotice, letterTextStatus, taggedSubject, type TriageRecord } from '../../workers/triage';
+import { letterTextHeaders, letterTextNotice, letterTextStatus, summaryInput, taggedSubject, type TriageRecord } from '../../workers/triage';
 
 function record(overrides: Partial<TriageRecord> = {}): TriageRecord {
   return {
@@ -52,5 +52,32 @@ describe('the label of a letter that could not be read', () => {
     expect(letterTextNotice(unreadable())).toMatch(/^LETTER COULD NOT BE READ AUTOMATICALLY: no text could be read from it\.\n.*emergency wording was NOT checked/);
     expect(letterTextNotice(record())).toBeUndefined();
     expect(letterTextNotice(record({ channel: 'email', letter: undefined }))).toBeUndefined();
+  });
+});
+
+describe('a bureau email with no letter file: one label, not two', () => {
+  // As the process-message worker records it: `no-letter-attached` marks the record malformed.
+  const noLetter = (problems: string[], malformed = true): TriageRecord =>
+    record({ manualCount: true, malformed, problems, letter: { method: 'none', pages: 0, problems: ['no-letter-attached'] } });
+
+  it('is tagged as a letter that could not be read, not also as unreadable MIME, and the summary does not repeat it', () => {
+    const t = noLetter(['no-letter-attached']);
+    expect(taggedSubject(t)).toBe('[Letter could not be read automatically] [No customer reference] [Letter] Scanned post #1');
+    expect(summaryInput(t, 'Europe/London')).toMatchObject({ malformed: false, problems: [] });
+    expect(letterTextNotice(t)).toMatch(/^LETTER COULD NOT BE READ AUTOMATICALLY: the scanning bureau’s email has no letter file/);
+  });
+
+  it('keeps [Unreadable: check original] when the bureau’s email itself could not be read', () => {
+    const t = noLetter(['unterminated-multipart', 'no-letter-attached']);
+    expect(taggedSubject(t)).toBe('[Letter could not be read automatically] [No customer reference] [Unreadable: check original] [Letter] Scanned post #1');
+    expect(summaryInput(t, 'Europe/London')).toMatchObject({ malformed: true, problems: ['unterminated-multipart'] });
+    // An attachment too large to keep never made a message unreadable (channels/email/parse.ts), here neither.
+    expect(taggedSubject(noLetter(['attachment-too-large', 'no-letter-attached']))).not.toContain('[Unreadable: check original]');
+  });
+
+  it('leaves ordinary email as it was: malformed MIME is tagged and listed', () => {
+    const email = record({ channel: 'email', letter: undefined, identification: 'resolved', malformed: true, problems: ['unterminated-multipart'], subject: 'Photos' });
+    expect(taggedSubject(email)).toBe('[Unreadable: check original] Photos');
+    expect(summaryInput(email, 'Europe/London')).toMatchObject({ malformed: true, problems: ['unterminated-multipart'] });
   });
 });
