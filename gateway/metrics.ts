@@ -96,7 +96,7 @@ export function recordEvidenceBatch(writer: 'thread' | 'fallback', written: bool
  */
 export const voiceNamedContactUnreachableTotal = new Counter({
   name: 'gatekeeper_voice_named_contact_unreachable_total',
-  help: 'Calls routed to a named member of staff with no phone or client identity, sent to the default route instead, by routing (named-contact or exception).',
+  help: 'Calls routed to a named member of staff with no phone or client identity (put through to their deputy, or else the default route, instead), by routing (named-contact or exception).',
   labelNames: ['routing'] as const,
   registers: [registry],
 });

@@ -82,26 +82,25 @@ export function namedContactWarnings(r: Restriction, staff: (id: string) => Staf
   if (route !== undefined && !dialsNamedStaff(route)) return [];
   const contacts = new Set<string>();
   const deputies = new Set<string>();
-  let noOneToDial = false;
   for (const m of r.measures) {
     if (m.type !== 'named-contact') continue;
-    const deputyDiallable = m.deputyId !== undefined && isDiallable(staff(m.deputyId));
-    if (!isDiallable(staff(m.staffId))) {
-      contacts.add(m.staffId);
-      if (!deputyDiallable) noOneToDial = true;
-    }
-    if (m.deputyId !== undefined && !deputyDiallable) deputies.add(m.deputyId);
+    if (!isDiallable(staff(m.staffId))) contacts.add(m.staffId);
+    if (m.deputyId !== undefined && !isDiallable(staff(m.deputyId))) deputies.add(m.deputyId);
   }
   if (contacts.size === 0 && deputies.size === 0) return [];
   const who = [...[...contacts].map((id) => `${id} (named contact)`), ...[...deputies].map((id) => `${id} (deputy)`)];
-  // What the call flow does (channels/voice/twiml.ts renderDecision): a named contact it cannot dial is
-  // stood in for by a deputy it can, then the named contact's voicemail; with no deputy to dial, the call goes
-  // to the normal route. A deputy it cannot dial is skipped for the voicemail.
-  const consequence = noOneToDial
-    ? "so the customer's calls in their window go to the usual route instead, as any other caller's do"
-    : contacts.size > 0
-      ? "so the customer's calls in their window ring the deputy instead, then go to the named contact's voicemail"
-      : 'so a call the named contact does not answer goes to their voicemail instead of the deputy';
+  // What the call flow does with the measure calls are routed by — the first named-contact measure, as
+  // rules/decide takes it (channels/voice/twiml.ts renderDecision): a named contact it cannot dial is stood
+  // in for by a deputy it can, then the named contact's voicemail; with no deputy to dial, the call goes to
+  // the normal route. A deputy it cannot dial is skipped for the voicemail.
+  const routing = r.measures.find((m) => m.type === 'named-contact');
+  const contactDiallable = routing !== undefined && isDiallable(staff(routing.staffId));
+  const deputyDiallable = routing?.deputyId !== undefined && isDiallable(staff(routing.deputyId));
+  let consequence: string;
+  if (!contactDiallable && !deputyDiallable) consequence = "so the customer's calls in their window go to the usual route instead, as any other caller's do";
+  else if (!contactDiallable) consequence = "so the customer's calls in their window ring the deputy instead, then go to the named contact's voicemail";
+  else if (routing?.deputyId !== undefined && !deputyDiallable) consequence = 'so a call the named contact does not answer goes to their voicemail instead of the deputy';
+  else consequence = "though calls are routed by the restriction's first named contact, who can be dialled";
   return [
     {
       code: 'named-contact-unreachable',

@@ -25,7 +25,7 @@ import { CallRecorder, DirectCallWriter, type DecidedCallWriter } from './call-r
 import type { CallSession, CallSessionStore } from './call-session';
 import { evidenceOf, type CallDecisionRecord, type VoiceEvidence } from './evidence';
 import { identifyCaller, type CallerIdentity, type CallerLookup } from './identify';
-import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type StatusParams, type StatusQuery } from './params';
+import { parseGather, parseGatherQuery, parseIncoming, parseStatus, parseStatusQuery, type GatherQuery, type StatusParams, type StatusQuery } from './params';
 import {
   renderDecision,
   renderEmergency,
@@ -242,15 +242,16 @@ export class VoiceCallFlow {
       return renderEmergency(this.deps.settings);
     }
 
-    let then: string | undefined;
+    let next: GatherQuery;
     try {
-      then = parseGatherQuery(query).then;
+      next = parseGatherQuery(query);
     } catch {
-      then = 'route';
+      next = { then: 'route' };
     }
-    // After the brief offer the caller is on their way to the normal route anyway; after a deflection,
-    // another key replays the call's answer (its session), offer first.
-    return then === 'route' ? renderRouteOnly(this.deps.settings) : renderReplay(this.deps.settings);
+    // After the brief offer the caller is on their way to the normal route (or a voicemail) anyway; after a
+    // deflection, another key replays the call's answer (its session), offer first.
+    if (next.then === 'voicemail') return renderVoicemail(this.deps.settings, next.staff !== undefined ? { id: next.staff } : undefined, false);
+    return next.then === 'route' ? renderRouteOnly(this.deps.settings) : renderReplay(this.deps.settings);
   }
 
   /** `POST /voice/status`. */

@@ -75,18 +75,24 @@ export type StatusParams = z.infer<typeof statusSchema>;
 export const STATUS_STEPS = ['named', 'deputy', 'route', 'voicemail'] as const;
 export type StatusStep = (typeof STATUS_STEPS)[number];
 
+/** A staff id as it travels in a webhook's query string. */
+const staffParam = z
+  .string()
+  .regex(/^[A-Za-z0-9._@-]{1,128}$/)
+  .optional();
+
 const statusQuerySchema = z.object({
   step: z.enum(STATUS_STEPS).optional(),
   /** The staff member the step was for (named contact, deputy, or voicemail owner). */
-  staff: z
-    .string()
-    .regex(/^[A-Za-z0-9._@-]{1,128}$/)
-    .optional(),
+  staff: staffParam,
 });
 export type StatusQuery = z.infer<typeof statusQuerySchema>;
 
-/** `/voice/gather?then=route`: after a non-emergency key, continue to the normal route (else replay the call's TwiML). */
-const gatherQuerySchema = z.object({ then: z.enum(['route']).optional() });
+/**
+ * `/voice/gather?then=route`: after a non-emergency key, continue to the normal route; `?then=voicemail&staff=`:
+ * to the voicemail of `staff` (the offer in front of a voicemail); else replay the call's TwiML.
+ */
+const gatherQuerySchema = z.object({ then: z.enum(['route', 'voicemail']).optional(), staff: staffParam });
 export type GatherQuery = z.infer<typeof gatherQuerySchema>;
 
 function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {

@@ -118,12 +118,17 @@ function webhook(settings: VoiceRenderSettings, path: string, query?: Record<str
   return `${pathPrefix}${path}${qs === '' ? '' : `?${qs}`}`;
 }
 
-function offerEmergency(r: Response, settings: VoiceRenderSettings, brief: boolean): void {
+/**
+ * The emergency offer: a `<Gather>` of one digit. Brief (a short wait) in front of a route the caller is on
+ * their way to anyway — `then` says where another key goes (default: the normal route); otherwise the
+ * deflection's offer, after which another key replays the call's answer.
+ */
+function offerEmergency(r: Response, settings: VoiceRenderSettings, brief: boolean, then: Record<string, string | undefined> = { then: 'route' }): void {
   const gather = r.gather({
     input: ['dtmf'],
     numDigits: 1,
     timeout: brief ? BRIEF_GATHER_TIMEOUT_S : DEFLECT_GATHER_TIMEOUT_S,
-    action: brief ? webhook(settings, '/voice/gather', { then: 'route' }) : webhook(settings, '/voice/gather'),
+    action: brief ? webhook(settings, '/voice/gather', then) : webhook(settings, '/voice/gather'),
     method: 'POST',
   });
   gather.say(SAY, emergencyOffer(settings.emergencyDigit));
@@ -218,8 +223,12 @@ function dialStaff(r: Response, settings: VoiceRenderSettings, target: DialTarge
  * Voicemail for a named contact who (with their deputy) did not answer. Pure in the staff id and name, so
  * `/voice/status` can render it even when the call's plan cannot be read back.
  */
-export function renderVoicemail(settings: VoiceRenderSettings, staff: { id: string; name?: string } | undefined): string {
+export function renderVoicemail(settings: VoiceRenderSettings, staff: { id: string; name?: string } | undefined, offer = true): string {
   const r = new VoiceResponse();
+  // The emergency option comes first here too: a restricted caller whose named contact and deputy did not
+  // answer may be calling about a gas leak, and a recorder is not a person. Another key goes on to the
+  // voicemail (without the offer again).
+  if (offer) offerEmergency(r, settings, true, { then: 'voicemail', staff: staff?.id });
   r.say(SAY, voicemailPrompt(staff?.name));
   r.record({
     action: webhook(settings, '/voice/status', { step: 'voicemail', staff: staff?.id }),
@@ -400,7 +409,8 @@ export function renderDecision(decision: Decision, context: CallContext, setting
       // with no deputy to dial, the normal route, as for anyone else. Either way the plan says who was not reached.
       const deputy = dialTarget(context.deputy);
       if (deputy === undefined) return { twiml: once(settings, 'route', () => renderRouteOnly(settings)), steps: {}, undialledStaffId: named };
-      const key = JSON.stringify(['deputy-only', named, ...staffKey(context.deputy)]);
+      // The named contact is in the key too: their name is in the voicemail's greeting.
+      const key = JSON.stringify(['deputy-only', named, ...staffKey(routeTo), ...staffKey(context.deputy)]);
       const plan = remembered(settings, key, () => {
         const r = new VoiceResponse();
         dialStaff(r, settings, deputy, 'deputy', named);

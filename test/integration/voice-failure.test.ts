@@ -104,7 +104,7 @@ describe('with Redis stopped mid-test', () => {
 
   it('a dial step whose plan cannot be read goes to voicemail for the named contact', async () => {
     const t = parse(await signedPost(tq.app, '/voice/status?step=named&staff=jsmith', { CallSid: newCallSid(), DialCallStatus: 'no-answer' }));
-    expect(verbs(t)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
+    expect(verbs(t)).toEqual(['Gather', 'Say', 'Record', 'Say', 'Hangup']);
   });
 
   it('failures to record are reported to the background handler, and no log line carries the number', async () => {

@@ -114,8 +114,8 @@ describe('a named contact who cannot be dialled', () => {
     const res = await signedPost(dial.app, '/voice/status?step=deputy&staff=ghost', { CallSid: sid, DialCallStatus: 'no-answer', AccountSid: 'AC0' });
     expect(res.status).toBe(200);
     const after = parseTwiml(res.text);
-    expect(verbs(after)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
-    expect(after.children[0]?.text).toContain('G Host');
+    expect(verbs(after)).toEqual(['Gather', 'Say', 'Record', 'Say', 'Hangup']);
+    expect(after.children[1]?.text).toContain('G Host');
     await dial.background.idle();
   });
 

@@ -337,11 +337,20 @@ describe('a restricted caller inside their window', () => {
     const deputyAction = deputy.children[0]?.attrs.action ?? '';
 
     const voicemail = await twimlOf(await signedPost(dial.app, deputyAction, { ...leg, DialCallStatus: 'busy' }));
-    expect(verbs(voicemail)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
-    expect(voicemail.children[0]?.text).toContain('J Smith');
+    expect(verbs(voicemail)).toEqual(['Gather', 'Say', 'Record', 'Say', 'Hangup']);
+    expect(voicemail.children[1]?.text).toContain('J Smith');
+
+    // The emergency offer comes first: the digit reaches the emergency line; another key, the voicemail alone.
+    const offerAction = voicemail.children[0]?.attrs.action ?? '';
+    // (The digit on another call, so that this call's record stays a voicemail for what follows.)
+    const emergency = await twimlOf(await signedPost(dial.app, offerAction, { CallSid: newCallSid(), From: '+447700900999', CallStatus: 'in-progress', Digits: '1' }));
+    expect(allNodes(emergency).find((n) => n.name === 'Dial')?.text).toBe(EMERGENCY_NUMBER);
+    const onward = await twimlOf(await signedPost(dial.app, offerAction, { ...leg, Digits: '5' }));
+    expect(verbs(onward)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
+    expect(onward.children[1]?.attrs.action).toBe('/voice/status?step=voicemail&staff=jsmith');
 
     const recorded = await twimlOf(
-      await signedPost(dial.app, voicemail.children[1]?.attrs.action ?? '', { ...leg, RecordingSid: 'RE123', RecordingDuration: '17' }),
+      await signedPost(dial.app, voicemail.children[2]?.attrs.action ?? '', { ...leg, RecordingSid: 'RE123', RecordingDuration: '17' }),
     );
     expect(verbs(recorded)).toEqual(['Say', 'Hangup']);
 

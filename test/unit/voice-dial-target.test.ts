@@ -48,6 +48,20 @@ describe('the staff API warnings', () => {
     }
   });
 
+  it('say what happens to calls by the first named-contact measure, the one calls are routed by', () => {
+    const message = (measures: Array<[string, string?]>) =>
+      namedContactWarnings(
+        { measures: measures.map(([staffId, deputyId]) => ({ type: 'named-contact', staffId, ...(deputyId !== undefined ? { deputyId } : {}) })) } as Restriction,
+        lookup,
+        DIAL,
+      )[0]?.message ?? '';
+    // The first measure's deputy can be dialled: calls ring them, whatever a later measure lacks.
+    expect(message([['ghost', 'phoned'], ['ghost']])).toContain('ring the deputy instead');
+    expect(message([['ghost'], ['ghost', 'phoned']])).toContain('usual route');
+    expect(message([['client', 'ghost'], ['ghost']])).toContain('voicemail instead of the deputy');
+    expect(message([['client'], ['ghost']])).toContain('first named contact, who can be dialled');
+  });
+
   it('are not given on a TaskRouter route, where the named contact is found as a worker', () => {
     expect(namedContactWarnings(withNamed('ghost', 'ghost'), lookup, ENQUEUE)).toEqual([]);
     expect(exceptionWarnings('voice', 'ghost', STAFF.get('ghost'), ENQUEUE)).toEqual([]);

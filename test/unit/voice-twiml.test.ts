@@ -187,10 +187,13 @@ describe('named contact', () => {
     expect(only(deputy, 'Number').text).toBe('+447700900002');
     expect(deputy.children[0]?.attrs.action).toBe('/voice/status?step=deputy&staff=jsmith');
 
+    // The emergency offer first, then the voicemail (another key goes on to it, without the offer).
     const voicemail = parseTwiml(plan.steps.voicemail ?? '');
-    expect(verbs(voicemail)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
-    expect(voicemail.children[0]?.text).toContain('J Smith');
-    expect(voicemail.children[1]?.attrs.action).toBe('/voice/status?step=voicemail&staff=jsmith');
+    expect(verbs(voicemail)).toEqual(['Gather', 'Say', 'Record', 'Say', 'Hangup']);
+    expect(voicemail.children[0]?.attrs.action).toBe('/voice/gather?then=voicemail&staff=jsmith');
+    expect(voicemail.children[0]?.children[0]?.text).toMatch(/^If you are calling about an emergency/);
+    expect(voicemail.children[1]?.text).toContain('J Smith');
+    expect(voicemail.children[2]?.attrs.action).toBe('/voice/status?step=voicemail&staff=jsmith');
   });
 
   it('dials a number when the named contact has no Client identity; no deputy step without a deputy', () => {
@@ -243,7 +246,10 @@ describe('named contact', () => {
 describe('other answers', () => {
   it('voicemail renders without a name when the call plan is lost', () => {
     const t = parseTwiml(renderVoicemail(settings(), { id: 'jsmith' }));
-    expect(t.children[0]?.text).toContain('the person who deals with your calls');
+    expect(t.children[1]?.text).toContain('the person who deals with your calls');
+    // Without the offer (after a key other than the emergency digit): the voicemail alone.
+    const onward = parseTwiml(renderVoicemail(settings(), { id: 'jsmith' }, false));
+    expect(verbs(onward)).toEqual(['Say', 'Record', 'Say', 'Hangup']);
   });
 
   it('replay says so and goes back to /voice/incoming', () => {
