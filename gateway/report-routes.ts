@@ -123,14 +123,16 @@ export function csvField(value: string | number | boolean | null | undefined): s
 }
 
 /** A case-list row's detail for the CSV: who, why (category), what (measures), and its review and month. */
-function caseDetail(c: ReportCase): string {
-  const review = c.reviewDueAt === undefined ? undefined : `review due ${c.reviewDueAt.slice(0, 10)}${c.reviewOverdue ? ' (overdue)' : ''}`;
+function caseDetail(c: ReportCase, timeZone: string): string {
+  // The local day, as the month itself is read: a review at 00:30 BST on 1 July is July's.
+  const day = (iso: string) => DateTime.fromISO(iso, { zone: timeZone }).toISODate() ?? iso;
+  const review = c.reviewDueAt === undefined ? undefined : `review due ${day(c.reviewDueAt)}${c.reviewOverdue ? ' (overdue)' : ''}`;
   return [
     c.customerId,
     c.category,
     c.measures.join(' '),
     review,
-    c.lastReviewAt === undefined ? undefined : `last review ${c.lastReviewAt.slice(0, 10)}`,
+    c.lastReviewAt === undefined ? undefined : `last review ${day(c.lastReviewAt)}`,
     c.appealOpen ? 'appeal open' : undefined,
     `breaches ${c.breaches}`,
     c.events.length > 0 ? `in the month: ${c.events.join(' ')}` : undefined,
@@ -162,7 +164,7 @@ export function reportToCsv(report: MonthlyReportResponse): string {
     const detail = [c.customerId, c.category, c.measures.join(' '), c.audit?.note].filter((s) => s !== undefined && s !== '').join(' | ');
     rows.push(['audit sample', c.restrictionId, c.audit?.outcome ?? 'pending', detail]);
   }
-  for (const c of report.cases) rows.push(['case', c.restrictionId, c.status, caseDetail(c)]);
+  for (const c of report.cases) rows.push(['case', c.restrictionId, c.status, caseDetail(c, report.timeZone)]);
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 

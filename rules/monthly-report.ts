@@ -374,7 +374,8 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
         else if (step.action in APPEAL_OUTCOMES || step.to === 'lifted' || step.to === 'expired') appealOpen = false;
       }
       if (!within(at, from, to)) continue;
-      events.push(step.action);
+      // Expiry is dated by the end date, not by when the sweep (or a read) recorded it: added below.
+      if (step.action !== 'expire') events.push(step.action);
       if (step.action === 'request') restrictions.requested += 1;
       else if (step.action === 'approve') {
         restrictions.new += 1;
@@ -389,7 +390,9 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
     }
     if (varied) restrictions.varied += 1;
     if (lifted) restrictions.lifted += 1;
-    if (within(expiredAt(r), from, to)) restrictions.expired += 1;
+    // An end date later in the month in progress has not been reached yet.
+    const expiredInMonth = within(expiredAt(r), from, Math.min(to, asOf + 1));
+    if (expiredInMonth) restrictions.expired += 1;
     if (appealOpen && statusAt(r, asOf) === 'active') appeals.open += 1;
 
     // A review is due in the month only while the restriction is live: a date left on a lifted case is moot.
@@ -397,7 +400,6 @@ export function monthlyReport(input: MonthlyReportInput): MonthlyReport {
     if (dueInMonth) reviews.due += 1;
 
     const status = statusAt(r, asOf);
-    const expiredInMonth = within(expiredAt(r), from, to);
     if (expiredInMonth) events.push('expire');
     const inForce = status === 'active';
     const due = inForce ? reviewDueAt(r, asOf) : undefined;

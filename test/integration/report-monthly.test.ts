@@ -6,7 +6,7 @@
 import { approveRestriction, decideRestriction, liftRestriction, requestRestriction } from '../../rules/lifecycle';
 import type { Customer, Measure, Restriction, Staff } from '../../rules/types';
 import type { MonthlyReportResponse } from '../../gateway/report-routes';
-import { csvField } from '../../gateway/report-routes';
+import { csvField, reportToCsv } from '../../gateway/report-routes';
 import { startTestApp, TIME_ZONE, type TestApp } from '../support/test-app';
 
 const NOW = new Date('2025-07-03T09:00:00Z');
@@ -210,6 +210,42 @@ describe('monthly report API', () => {
     expect(report.cases.every((c) => c.reviewDueAt === undefined || !Number.isNaN(Date.parse(c.reviewDueAt)))).toBe(true);
     expect(Object.keys(report.cases[0] ?? {})).not.toEqual(expect.arrayContaining(['summary']));
     expect(JSON.stringify(report.cases)).not.toContain('"evidence"');
+  });
+});
+
+describe('reportToCsv', () => {
+  it("writes a case's dates as local days, as the month is read", () => {
+    const report = {
+      month: '2025-07',
+      timeZone: 'Europe/London',
+      complete: true,
+      asOf: '2025-07-31T23:00:00.000Z',
+      restrictions: {},
+      byCategory: {},
+      byMeasure: {},
+      reviews: {},
+      appeals: {},
+      breaches: {},
+      auditSample: [],
+      cases: [
+        {
+          restrictionId: 'RV',
+          customerId: 'C-RV',
+          category: 'other',
+          status: 'active',
+          measures: ['new-issues-only'],
+          // 00:30 BST on 1 July, and midnight BST on 1 October.
+          lastReviewAt: '2025-06-30T23:30:00.000Z',
+          reviewDueAt: '2025-09-30T23:00:00.000Z',
+          reviewOverdue: false,
+          appealOpen: false,
+          breaches: 0,
+          events: ['review:continue'],
+        },
+      ],
+    } as unknown as MonthlyReportResponse;
+    const row = reportToCsv(report).split('\r\n').find((line) => line.startsWith('case,'));
+    expect(row).toBe('case,RV,active,C-RV | other | new-issues-only | review due 2025-10-01 | last review 2025-07-01 | breaches 0 | in the month: review:continue');
   });
 });
 

@@ -254,6 +254,30 @@ describe('monthlyReport over a seeded month', () => {
     expect(JSON.stringify(r.cases)).not.toMatch(/EV-|what happened|unfair|behaviour improved/);
   });
 
+  it('dates an expiry by the end date, once, whenever the sweep recorded it', () => {
+    const base = () => approved('RS', 'other', '2025-01-02T09:00:00Z', '2025-01-05T09:00:00Z', { measures: [other], reviewAt: '2025-07-01T09:00:00Z', endsAt: '2025-06-10T09:00:00Z' });
+    // Swept an hour after its end date, in the same month: one expiry, not two.
+    const swept = expireIfDue(base(), at('2025-06-10T10:00:00Z'));
+    if (!swept) throw new Error('fixture: RS should expire');
+    const june = report([swept]);
+    expect(june.cases.map((c) => [c.restrictionId, c.status, c.events])).toEqual([['RS', 'expired', ['expire']]]);
+    expect(june.restrictions.expired).toBe(1);
+
+    // Ended on 31 May (local), swept at 00:30 on 1 June: May's expiry, and nothing happened to it in June.
+    const may = approved('RT', 'other', '2025-01-02T09:00:00Z', '2025-01-05T09:00:00Z', { measures: [other], reviewAt: '2025-07-01T09:00:00Z', endsAt: '2025-05-31T20:00:00Z' });
+    const sweptLate = expireIfDue(may, at('2025-05-31T23:30:00Z'));
+    if (!sweptLate) throw new Error('fixture: RT should expire');
+    expect(report([sweptLate], '2025-05').restrictions.expired).toBe(1);
+    expect(report([sweptLate], '2025-05').cases.map((c) => c.events)).toEqual([['expire']]);
+    expect(report([sweptLate]).cases).toEqual([]);
+    expect(report([sweptLate]).restrictions.expired).toBe(0);
+
+    // The month in progress: an end date still ahead is not an expiry yet.
+    const later = monthlyReport({ month: '2025-06', restrictions: [base()], contacts, sampleSize: 1, timeZone: ZONE, now: at('2025-06-05T09:00:00Z') });
+    expect(later.cases.map((c) => [c.status, c.events])).toEqual([['active', []]]);
+    expect(later.restrictions.expired).toBe(0);
+  });
+
   it('reads the month in progress as of now', () => {
     const r = monthlyReport({ month: '2025-07', restrictions: seeded, contacts, sampleSize: 5, timeZone: ZONE, now: NOW });
     expect(r.complete).toBe(false);
