@@ -4,7 +4,7 @@
  * not why).
  */
 import { windowStatus } from './call-windows';
-import { describeWindows, formatShortLocal } from './time-format';
+import { describeWindows, formatShortLocal, formatShortLocalEnd } from './time-format';
 import type { EnforcedRestriction, Measure, StaffRef } from './types';
 
 /** The flag that is always shown: emergencies can never be restricted. */
@@ -74,9 +74,10 @@ function measureDetails(m: Measure, staff: Record<string, StaffRef>, now: Date, 
     case 'call-times': {
       const details = (m.bankHolidays ?? 'closed') === 'closed' ? ['No calls on bank holidays'] : [];
       // Inside a window the agent needs to know the call is allowed and for how long, not when the window
-      // after this one opens (a "next window" flag read during an open window looked like a breach).
+      // after this one opens (a "next window" flag read during an open window looked like a breach). Said
+      // with its date and no "now": flags are also kept with messages and read later (forwards, digests).
       const status = windowStatus(m, now, zone);
-      if (status.open) details.push(`Call window open now, until ${formatShortLocal(status.closesAt, zone)}`);
+      if (status.open) details.push(`Call window open until ${formatShortLocalEnd(status.closesAt, zone)}`);
       else if (status.next) details.push(`Next call window: ${formatShortLocal(status.next.start, zone)}`);
       return details;
     }

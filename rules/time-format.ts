@@ -139,6 +139,16 @@ function formatShortLocalAfresh(d: Date, zone: string): string {
   return `${day} ${t.day} ${month} ${String(t.hour).padStart(2, '0')}:${String(t.minute).padStart(2, '0')}`;
 }
 
+/**
+ * {@link formatShortLocal} for the END of a period: a period ending at local midnight ends at "24:00" of the
+ * day before ("Thu 26 Nov 24:00", as call windows themselves are written), not at "Fri 27 Nov 00:00".
+ */
+export function formatShortLocalEnd(d: Date, zone: string): string {
+  const t = local(d, zone);
+  if (t.hour !== 0 || t.minute !== 0) return formatShortLocal(d, zone);
+  return formatShortLocal(new Date(d.getTime() - 60_000), zone).replace(/23:59$/, '24:00');
+}
+
 /** A date in full for letters, e.g. "Friday 27 November 2026" (the local date in `zone`). */
 export function formatLongDate(d: Date, zone: string): string {
   return phrased(`long|${zone}|${d.getTime()}`, () => formatLongDateAfresh(d, zone));

@@ -123,10 +123,17 @@ describe('decide: calls under call times', () => {
       'Calls Tue & Thu 10:00–12:00 only',
       'Named contact: Jane Smith',
       'No calls on bank holidays',
-      'Call window open now, until Thu 26 Nov 12:00',
+      'Call window open until Thu 26 Nov 12:00',
       'Deputy for Jane Smith: Amir Khan',
       'Emergencies are always put through, whatever the restriction',
     ]);
+  });
+
+  it('says a window that ends at midnight is open until 24:00 of its own day', () => {
+    const late: Measure = { type: 'call-times', windows: [{ days: ['thu'], start: '22:00', end: '24:00' }] };
+    const d = decide(call, resolved([restriction([late])]), at('2026-11-26T23:00:00Z'), settings);
+    expect(d.outcome).toBe('proceed');
+    expect(d.agentFlags).toContain('Call window open until Thu 26 Nov 24:00');
   });
 
   it("shows agents each agreed adjustment's arrangement, never the need behind it", () => {
