@@ -3,10 +3,8 @@
  * (DESIGN.md §4).
  */
 import { Router, type Request, type Response } from 'express';
-import { DateTime } from 'luxon';
 import { EMERGENCY_FLAG, restrictionFlags } from '../rules/agent-flags';
-import { timeZoneOf } from '../rules/call-windows';
-import { isEnforceable } from '../rules/lifecycle';
+import { isEnforceable, requirePastDate } from '../rules/lifecycle';
 import { leavesNoUsableChannel } from '../rules/validation';
 import type { Customer, EnforcedRestriction, GateSnapshot, Role, Staff } from '../rules/types';
 import { normaliseEmail, normalisePhone } from '../store/identity';
@@ -44,9 +42,6 @@ const SHOWN_DETAILS = new Set([
   'acknowledge',
   'manualCount',
 ]);
-
-/** How far ahead of the server's clock a response's `respondedAt` may be: a staff member's PC running fast. */
-const RESPONDED_AT_SKEW_MS = 5 * 60_000;
 
 /** A calendar date as `responseBody` lets it through (anything else there is an instant). */
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -211,18 +206,14 @@ export function createCustomerRouter(deps: ApiDeps): Router {
   });
 
   /**
-   * `respondedAt` as stored (a calendar date as its midnight UTC), refusing one that has not happened yet: an
-   * instant more than {@link RESPONDED_AT_SKEW_MS} ahead of the server's clock, or a date after today in the
-   * configured zone (a date is judged by its day, as the lifecycle judges a warning's date).
-   * @throws Unprocessable `invalid-dates`.
+   * `respondedAt` as stored (a calendar date as its midnight UTC), refusing one that has not happened yet: a
+   * date or instant whose day, in the configured zone, is after today — the rule for every date of something
+   * that has happened (rules/lifecycle.ts `requirePastDate`; a reply timed for this afternoon's post is today's).
+   * @throws RuleError `invalid-dates` (422).
    */
   function notInFuture(value: string, now: Date): string {
-    const isDate = CALENDAR_DATE.test(value);
-    const future = isDate
-      ? value > (DateTime.fromJSDate(now).setZone(timeZoneOf(deps.config.timeZone)).toISODate() ?? '')
-      : Date.parse(value) > now.getTime() + RESPONDED_AT_SKEW_MS;
-    if (future) throw new Unprocessable('invalid-dates', `respondedAt ${JSON.stringify(value)} is in the future: record it once it has happened`);
-    return isDate ? `${value}T00:00:00Z` : value;
+    requirePastDate(value, 'respondedAt', { now, timeZone: deps.config.timeZone });
+    return CALENDAR_DATE.test(value) ? `${value}T00:00:00Z` : value;
   }
 
   return router;

@@ -154,13 +154,14 @@ function dayOf(value: string, timeZone: string): string | undefined {
 }
 
 /**
- * Checks the date of something that has already happened (a warning given, an appeal received): a real
+ * Checks the date of something that has already happened (a warning given, an appeal received, a response
+ * sent): a real
  * calendar date or instant, and not after today. "Today" is the day in the configured zone, not UTC (at
  * 00:30 BST it is already tomorrow in London), and a date is compared by its day: a date is what the people
  * who record it mean, and an instant later today is most likely a client clock running ahead.
  * @throws RuleError `invalid-dates` (422) naming the field.
  */
-function requirePastDate(value: unknown, field: string, ctx: LifecycleContext): void {
+export function requirePastDate(value: unknown, field: string, ctx: Pick<LifecycleContext, 'now' | 'timeZone'>): void {
   const zone = ctx.timeZone ?? DEFAULT_TIME_ZONE;
   const day = typeof value === 'string' ? dayOf(value, zone) : undefined;
   if (day === undefined) {
