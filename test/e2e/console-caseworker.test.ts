@@ -287,8 +287,9 @@ describe('caseworker screens (Chromium)', () => {
     // The case behind the figures: in force, why (the category, never the summary), what was done this month.
     const cases = page.locator('#report-cases tbody tr');
     expect(await cases.count()).toBeGreaterThanOrEqual(1);
-    const activeCase = cases.filter({ hasText: 'Active' }).first();
-    expect(await activeCase.innerText()).toMatch(/Approved/);
+    const activeCase = cases.filter({ hasText: 'C-CW' }).first();
+    const row = await activeCase.innerText();
+    for (const shown of ['Active', 'Excessive contact', 'Call times', 'Approved']) expect(row).toContain(shown);
     expect(await page.locator('#cases-heading').textContent()).toMatch(/^Cases \(\d+\)$/);
     expect(await contrastFailures(page)).toEqual([]);
     await screenshot(page, 'console-monthly-report');
