@@ -865,6 +865,23 @@ function tableWrap(label, table) {
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: '0' }, table);
 }
 
+/**
+ * A table of records in its scrolling wrapper: column headings, then one row of cells per record.
+ * `caption` is shown unless `hiddenCaption` (then it is for screen readers only, under a visible heading).
+ */
+function dataTable({ label, caption, hiddenCaption = false, id, columns, rows }) {
+  return tableWrap(
+    label,
+    h(
+      'table',
+      id ? { id } : {},
+      h('caption', hiddenCaption ? { class: 'visually-hidden' } : {}, caption),
+      h('thead', {}, h('tr', {}, columns.map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.map((cells) => h('tr', {}, ...cells))),
+    ),
+  );
+}
+
 /* ------------------------------------------------------------------------------------------------------
  * Router.
  * ---------------------------------------------------------------------------------------------------- */
@@ -1077,31 +1094,20 @@ async function contactHistory(customerId) {
       return section;
     }
     section.append(
-      tableWrap(
-        'Contact history',
-        h(
-          'table',
-          {},
-          h('caption', { class: 'visually-hidden' }, 'Contacts, newest first'),
-          h('thead', {}, h('tr', {}, ['When', 'Channel', 'Outcome', 'Reasons', 'Breach', 'Call outcome'].map((t) => h('th', { scope: 'col' }, t)))),
-          h(
-            'tbody',
-            {},
-            contacts.map((c) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, formatDateTime(c.receivedAt)),
-                h('td', {}, CHANNEL_TITLES[c.channel] || c.channel),
-                h('td', {}, OUTCOME_LABELS[c.outcome] || c.outcome),
-                h('td', {}, (c.reasons || []).map((r) => REASON_LABELS[r] || r).join('; ')),
-                h('td', {}, c.breach ? 'Yes' : 'No'),
-                h('td', {}, callOutcome(c)),
-              ),
-            ),
-          ),
-        ),
-      ),
+      dataTable({
+        label: 'Contact history',
+        caption: 'Contacts, newest first',
+        hiddenCaption: true,
+        columns: ['When', 'Channel', 'Outcome', 'Reasons', 'Breach', 'Call outcome'],
+        rows: contacts.map((c) => [
+          h('td', {}, formatDateTime(c.receivedAt)),
+          h('td', {}, CHANNEL_TITLES[c.channel] || c.channel),
+          h('td', {}, OUTCOME_LABELS[c.outcome] || c.outcome),
+          h('td', {}, (c.reasons || []).map((r) => REASON_LABELS[r] || r).join('; ')),
+          h('td', {}, c.breach ? 'Yes' : 'No'),
+          h('td', {}, callOutcome(c)),
+        ]),
+      }),
     );
   } catch (err) {
     section.append(failure(err));
@@ -1485,30 +1491,18 @@ function checkChannels(measures, customer, adjustments, errors, fieldId) {
  * ---------------------------------------------------------------------------------------------------- */
 
 function restrictionTable(label, rows) {
-  return tableWrap(
+  return dataTable({
     label,
-    h(
-      'table',
-      {},
-      h('caption', {}, label),
-      h('thead', {}, h('tr', {}, ['Restriction', 'Customer', 'Category', 'Status', 'Review date'].map((t) => h('th', { scope: 'col' }, t)))),
-      h(
-        'tbody',
-        {},
-        rows.map((r) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, h('a', { href: `#/restriction/${enc(r.id)}` }, r.id)),
-            h('td', {}, h('a', { href: `#/customer/${enc(r.customerId)}` }, r.customerId)),
-            h('td', {}, CATEGORY_LABELS[r.category] || r.category),
-            h('td', {}, STATUS_LABELS[r.status] || r.status),
-            h('td', {}, r.reviewAt ? formatDate(r.reviewAt) : '—'),
-          ),
-        ),
-      ),
-    ),
-  );
+    caption: label,
+    columns: ['Restriction', 'Customer', 'Category', 'Status', 'Review date'],
+    rows: rows.map((r) => [
+      h('td', {}, h('a', { href: `#/restriction/${enc(r.id)}` }, r.id)),
+      h('td', {}, h('a', { href: `#/customer/${enc(r.customerId)}` }, r.customerId)),
+      h('td', {}, CATEGORY_LABELS[r.category] || r.category),
+      h('td', {}, STATUS_LABELS[r.status] || r.status),
+      h('td', {}, r.reviewAt ? formatDate(r.reviewAt) : '—'),
+    ]),
+  });
 }
 
 async function viewCases() {
@@ -1603,16 +1597,13 @@ async function viewRestriction(id) {
 
   view.append(
     h('h2', {}, 'History'),
-    tableWrap(
-      'History',
-      h(
-        'table',
-        {},
-        h('caption', { class: 'visually-hidden' }, 'Every step, oldest first'),
-        h('thead', {}, h('tr', {}, ['When', 'Step', 'By', 'Note'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, r.history.map((step) => h('tr', {}, h('td', {}, formatDateTime(step.at)), h('td', {}, `${step.action} → ${step.to}`), h('td', {}, staffName(step.by)), h('td', {}, step.note || '')))),
-      ),
-    ),
+    dataTable({
+      label: 'History',
+      caption: 'Every step, oldest first',
+      hiddenCaption: true,
+      columns: ['When', 'Step', 'By', 'Note'],
+      rows: r.history.map((step) => [h('td', {}, formatDateTime(step.at)), h('td', {}, `${step.action} → ${step.to}`), h('td', {}, staffName(step.by)), h('td', {}, step.note || '')]),
+    }),
   );
   focusHeading();
 }
@@ -2043,33 +2034,23 @@ function reportCases(report) {
     return section;
   }
   section.append(
-    tableWrap(
-      'Cases',
-      h(
-        'table',
-        { id: 'report-cases' },
-        h('caption', { class: 'visually-hidden' }, 'Cases in force at month end or changed in the month'),
-        h('thead', {}, h('tr', {}, ['Restriction', 'Customer', 'Status at month end', 'Reason', 'Measures', 'Review due', 'Breaches', 'In the month'].map((t) => h('th', { scope: 'col' }, t)))),
-        h(
-          'tbody',
-          {},
-          cases.map((c) =>
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'row' }, h('a', { href: `#/restriction/${enc(c.restrictionId)}` }, c.restrictionId)),
-              h('td', {}, c.customerId),
-              h('td', {}, `${STATUS_LABELS[c.status] || c.status}${c.appealOpen ? '; appeal open' : ''}`),
-              h('td', {}, CATEGORY_LABELS[c.category] || c.category),
-              h('td', {}, c.measures.map((m) => measureLabel.get(m) || m).join(', ')),
-              h('td', {}, review(c)),
-              h('td', { class: 'num' }, c.breaches),
-              h('td', {}, c.events.map((e) => EVENT_LABELS[e] || e).join(', ')),
-            ),
-          ),
-        ),
-      ),
-    ),
+    dataTable({
+      label: 'Cases',
+      caption: 'Cases in force at month end or changed in the month',
+      hiddenCaption: true,
+      id: 'report-cases',
+      columns: ['Restriction', 'Customer', 'Status at month end', 'Reason', 'Measures', 'Review due', 'Breaches', 'In the month'],
+      rows: cases.map((c) => [
+        h('th', { scope: 'row' }, h('a', { href: `#/restriction/${enc(c.restrictionId)}` }, c.restrictionId)),
+        h('td', {}, c.customerId),
+        h('td', {}, `${STATUS_LABELS[c.status] || c.status}${c.appealOpen ? '; appeal open' : ''}`),
+        h('td', {}, CATEGORY_LABELS[c.category] || c.category),
+        h('td', {}, c.measures.map((m) => measureLabel.get(m) || m).join(', ')),
+        h('td', {}, review(c)),
+        h('td', { class: 'num' }, c.breaches),
+        h('td', {}, c.events.map((e) => EVENT_LABELS[e] || e).join(', ')),
+      ]),
+    }),
   );
   return section;
 }
