@@ -116,7 +116,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 /**
  * Middleware that authenticates the request's bearer token and sets `res.locals.staff` and `res.locals.tokenId`.
  * Missing or non-bearer header → 401 `unauthenticated`; unknown token → 401 `invalid-token`; too many bad
- * tokens from the address → 429 `too-many-failures` (also for a correct token, so guessing cannot go on).
+ * tokens from the address → 429 `too-many-failures` for further bad tokens (a valid token always gets in).
  * An error from `resolveToken` (store unavailable) goes to the error handler (503), and so does a token
  * vouched for only by an earlier verification (`stale`) unless `options.allowStale`.
  * @param resolveToken looks a staff token up.
@@ -134,9 +134,6 @@ export function bearerAuth(
     if (token === undefined) throw new Unauthorized('unauthenticated', 'A bearer token is required');
 
     const address = req.ip ?? 'unknown';
-    const wait = limiter.blockedFor(address);
-    if (wait > 0) throw new TooManyRequests('too-many-failures', 'Too many failed authentication attempts; try again later', wait);
-
     if (adminToken !== undefined && adminToken !== '' && secretsEqual(token, adminToken)) {
       res.locals.staff = BOOTSTRAP_ADMIN;
       res.locals.tokenId = BOOTSTRAP_TOKEN_ID;
@@ -145,6 +142,12 @@ export function bearerAuth(
     }
     const resolved = await resolveToken(token);
     if (!resolved) {
+      // Bad tokens from one address are answered 429 once they pile up — but a valid token always gets in.
+      // Behind a load balancer (no TRUST_PROXY) the whole contact centre shares one address, and one stale
+      // console tab must not lock every agent out of emergency decisions. Tokens are 256-bit random, so the
+      // limit slows a script hammering the store, not a guess that could ever succeed.
+      const wait = limiter.blockedFor(address);
+      if (wait > 0) throw new TooManyRequests('too-many-failures', 'Too many failed authentication attempts; try again later', wait);
       limiter.fail(address);
       throw new Unauthorized('invalid-token', 'The bearer token is not valid');
     }

@@ -222,7 +222,7 @@ describe('tokens at rest', () => {
 });
 
 describe('authentication-failure limit', () => {
-  it('answers 429 after 20 bad tokens from one address — even to a good token — and not to other addresses', async () => {
+  it('answers 429 to bad tokens after 20 from one address, lets good tokens from it in, and leaves other addresses alone', async () => {
     const attacker = '203.0.113.7';
     const probe = () => request(h.app).get('/v1/customers/C1').set('X-Forwarded-For', attacker);
     for (let i = 0; i < 20; i++) expectRefusal(await probe().set('Authorization', `Bearer ${unissuedToken()}`), 401, 'invalid-token');
@@ -230,8 +230,10 @@ describe('authentication-failure limit', () => {
     const blocked = await probe().set('Authorization', `Bearer ${unissuedToken()}`);
     expectRefusal(blocked, 429, 'too-many-failures');
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    // Guessing right now does not help: the address is refused whatever it sends.
-    expectRefusal(await probe().set('Authorization', `Bearer ${tokenOf.agent}`), 429, 'too-many-failures');
+    // A valid token still gets in (tokens are 256-bit random: the limit slows hammering, no guess can win),
+    // so a stale console tab behind a shared address cannot lock every agent out of emergency decisions.
+    await probe().set('Authorization', `Bearer ${tokenOf.agent}`).expect(200);
+    expectRefusal(await probe().set('Authorization', `Bearer ${unissuedToken()}`), 429, 'too-many-failures');
 
     await request(h.app).get('/v1/customers/C1').set('X-Forwarded-For', '198.51.100.9').set('Authorization', `Bearer ${tokenOf.agent}`).expect(200);
   });
