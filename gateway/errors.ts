@@ -15,6 +15,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../config/logger';
 import { ConflictError, InvalidValueError, NotFoundError, StoreUnavailableError } from '../store/errors';
+import { YearOutOfRangeError } from '../rules/bank-holidays';
 
 /** The error body every failing endpoint returns. */
 export interface ErrorBody {
@@ -121,6 +122,13 @@ export function toHttpError(err: unknown): HttpError | undefined {
   // A path parameter that is not valid percent-encoding (`/v1/customers/%E0%A4%A`): the router says 400.
   if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
     return new BadRequest('invalid-path', 'The request path is not valid percent-encoding');
+  }
+  // A date the rules cannot judge: bank holidays are known for 2000–2099 only (rules/bank-holidays.ts).
+  if (err instanceof YearOutOfRangeError) return new Unprocessable(err.code, err.message);
+  // A compressed body that does not decompress (zlib's error, which body-parser passes on with status 400).
+  const zlibCode = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  if (typeof zlibCode === 'string' && zlibCode.startsWith('Z_') && (err as { status?: unknown }).status === 400) {
+    return new BadRequest('invalid-encoding', 'The request body could not be decompressed');
   }
   if (isBodyParserError(err)) {
     switch (err.type) {

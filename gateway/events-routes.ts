@@ -15,6 +15,7 @@ import type { Logger } from '../config/logger';
 import type { Role, Staff } from '../rules/types';
 import type { RedisConnection } from '../store/connections';
 import { requireRole } from './auth';
+import { Unauthorized } from './errors';
 
 /** The pub/sub channel the channels publish screen-pops on (channels/voice/screen-pop.ts). */
 export const EVENTS_CHANNEL = 'gk:events';
@@ -235,6 +236,21 @@ export interface EventsRouterDeps {
   logger?: Logger;
 }
 
+/** Query parameters that carry a credential by convention (OAuth's `access_token`, and the like). */
+const TOKEN_PARAMS = new Set(['access_token', 'token', 'auth', 'authorization', 'bearer', 'key', 'api_key']);
+
+/**
+ * Refuses a stream asked for with a credential in its URL (401 `token-in-url`), even when the header
+ * carries one too: URLs end up in access logs and browser history, so a client that puts a token there
+ * must be told, not quietly served.
+ */
+const refuseTokenInUrl: RequestHandler = (req, _res, next) => {
+  if (Object.keys(req.query).some((name) => TOKEN_PARAMS.has(name.toLowerCase()))) {
+    throw new Unauthorized('token-in-url', 'Send the token in the Authorization header, never in the URL');
+  }
+  next();
+};
+
 /** The events router, with its hub so the process can end the streams at shutdown (`router.hub.close()`). */
 export type EventsRouter = Router & { hub: EventHub };
 
@@ -248,7 +264,7 @@ export function createEventsRouter(deps: EventsRouterDeps): EventsRouter {
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const router = Router();
-  router.get('/', deps.authenticate, requireRole(...STREAM_ROLES), (req, res) => {
+  router.get('/', refuseTokenInUrl, deps.authenticate, requireRole(...STREAM_ROLES), (req, res) => {
     hub.attach(req, res, res.locals.staff as Staff);
   });
   return Object.assign(router, { hub });

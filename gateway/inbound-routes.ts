@@ -47,6 +47,12 @@ export function createInboundEmailRouter(deps: InboundEmailRouteDeps): Router {
     if (!req.is('message/rfc822')) {
       throw new HttpError(415, 'unsupported-media-type', 'POST /inbound/email takes a raw message with Content-Type: message/rfc822');
     }
+    // The body is stored as the original, byte for byte: a compressed one would be stored compressed and read
+    // as nonsense. Refused, so the sender sends it plain (415 is not retried as if the store were down).
+    const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== '' && encoding !== 'identity') {
+      throw new HttpError(415, 'unsupported-encoding', 'POST /inbound/email takes the message uncompressed (no Content-Encoding)');
+    }
     const declared = Number(req.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > deps.maxMessageBytes) {
       res.set('Connection', 'close');

@@ -5,6 +5,7 @@
  * once it is back.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import express from 'express';
 import nodemailer from 'nodemailer';
@@ -157,6 +158,15 @@ describe('POST /inbound/email', () => {
     const wrongType = await request(app).post('/inbound/email').set('Authorization', 'Bearer ingest-token').set('Content-Type', 'text/plain').send('hello');
     expect(wrongType.status).toBe(415);
     expect(wrongType.body.error.code).toBe('unsupported-media-type');
+    // A compressed message would be stored compressed, as its "original": refused, so it is sent plain.
+    const gzipped = await request(app)
+      .post('/inbound/email')
+      .set('Authorization', 'Bearer ingest-token')
+      .set('Content-Type', 'message/rfc822')
+      .set('Content-Encoding', 'gzip')
+      .send(gzipSync(raw));
+    expect(gzipped.status).toBe(415);
+    expect(gzipped.body.error.code).toBe('unsupported-encoding');
   });
 
   it('refuses a body over MAX_MESSAGE_BYTES with 413', async () => {

@@ -143,6 +143,14 @@ describe('GET /v1/events', () => {
     expect((await connect(ingest)).status).toBe(403);
   });
 
+  it('refuses a token in the URL (401 token-in-url), even beside a valid Authorization header', async () => {
+    for (const name of ['access_token', 'token']) {
+      const res = await fetch(`${gk.url}/v1/events?${name}=${encodeURIComponent(akhan)}`, { headers: { authorization: `Bearer ${akhan}` } });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('token-in-url');
+    }
+  });
+
   it('answers as an event stream that nothing caches', async () => {
     const response = await fetch(`${gk.url}/v1/events`, { headers: { Authorization: `Bearer ${akhan}` } });
     expect(response.status).toBe(200);

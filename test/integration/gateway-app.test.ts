@@ -8,10 +8,11 @@ import { createLogger } from '../../config/logger';
 import { createApp, type AppDeps } from '../../gateway/app';
 import type { ResolvedToken } from '../../gateway/auth';
 import { currentStaff } from '../../gateway/auth';
-import { Conflict } from '../../gateway/errors';
+import { Conflict, toHttpError } from '../../gateway/errors';
 import { redisReadiness, type ReadyCheck } from '../../gateway/health';
 import { recordDecision } from '../../gateway/metrics';
 import { parseBody, parseQuery } from '../../gateway/validate';
+import { YearOutOfRangeError } from '../../rules/bank-holidays';
 import { RuleError } from '../../rules/errors';
 import type { Staff } from '../../rules/types';
 import { StoreUnavailableError } from '../../store/errors';
@@ -135,6 +136,25 @@ describe('createApp: errors', () => {
       .send('{"customerId": "C1",')
       .expect(400);
     expectErrorBody(res.body, 'invalid-json');
+  });
+
+  it('answers a compressed body that does not decompress 400 invalid-encoding, not 500', async () => {
+    for (const encoding of ['gzip', 'deflate']) {
+      const res = await request(app)
+        .post('/v1/restrictions')
+        .set('Authorization', 'Bearer tok-ts')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{}')
+        .expect(400);
+      expectErrorBody(res.body, 'invalid-encoding');
+    }
+  });
+
+  it('answers a year the bank-holiday table does not know 422 year-out-of-range, not 500', () => {
+    const mapped = toHttpError(new YearOutOfRangeError(2100));
+    expect(mapped?.status).toBe(422);
+    expect(mapped?.code).toBe('year-out-of-range');
   });
 
   it('answers a malformed body 400 invalid-request naming the first bad field', async () => {
