@@ -51,7 +51,8 @@ export interface EmailSettings {
 /** The letters channel, as the workers use it (channels/letters). */
 export interface LettersPort {
   extractLetterText(attachment: LetterAttachment, limits: LetterLimits, deps?: LetterExtractionDeps): Promise<LetterText>;
-  findCustomerReference(text: string, pattern: RegExp | string): string | undefined;
+  /** The distinct customer references a text gives (channels/letters/reference.ts); more than one is ambiguous. */
+  findCustomerReferences(text: string, pattern: RegExp | string): string[];
   renderLetterPdf(letter: Letter): Promise<Buffer>;
   /** A long-lived OCR engine shared by letter jobs, if any. */
   extractionDeps?: LetterExtractionDeps;

@@ -8,7 +8,7 @@ import type { MailTransport } from '../channels/email/mail-transport';
 import { extractLetterText } from '../channels/letters/extract';
 import { renderLetterPdf } from '../channels/letters/letter-pdf';
 import { OcrEngine } from '../channels/letters/ocr';
-import { findCustomerReference } from '../channels/letters/reference';
+import { findCustomerReferences } from '../channels/letters/reference';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { closeConnection, createWorkerConnection, type RedisConnection } from '../store/connections';
@@ -81,7 +81,7 @@ export async function startEmailWorkers(options: EmailWorkersOptions): Promise<R
   let ocr: OcrEngine | undefined;
   const letters: LettersPort = options.letters ?? {
     extractLetterText,
-    findCustomerReference,
+    findCustomerReferences,
     renderLetterPdf,
     extractionDeps: { ocr: (ocr = new OcrEngine()) },
   };

@@ -155,11 +155,15 @@ export async function processMessage(deps: EmailWorkerDeps, messageKey: string):
     const letter = await readLetter(deps, parsed);
     if (letter.method === 'none' && parsed.attachments.every((a) => !isLetterFile(a))) problems.push('no-letter-attached');
     const pattern = settings.customerRefPattern;
-    const reference =
-      deps.letters.findCustomerReference(parsed.subject, pattern) ??
-      deps.letters.findCustomerReference(letter.text, pattern) ??
-      deps.letters.findCustomerReference(parsed.text, pattern);
-    identification = reference !== undefined && isSafeId(reference) ? await deps.gate.resolve({ customerId: reference }, { responded: true }) : { kind: 'unidentified' };
+    // The bureau's subject, the letter and the covering note together: one reference between them is the
+    // customer; two different ones (the subject says C310, the letter C300) are ambiguous — a restriction is
+    // applied only when the identity resolves to exactly one customer (DESIGN.md §2), and agents are told.
+    const references = [
+      ...new Set([parsed.subject, letter.text, parsed.text].flatMap((text) => deps.letters.findCustomerReferences(text, pattern))),
+    ].sort();
+    const reference = references.length === 1 ? references[0] : undefined;
+    if (references.length > 1) identification = { kind: 'ambiguous', customerIds: references };
+    else identification = reference !== undefined && isSafeId(reference) ? await deps.gate.resolve({ customerId: reference }, { responded: true }) : { kind: 'unidentified' };
     manualCount = letter.needsManualCount;
     contact = { channel: 'letter', subject: parsed.subject, text: letter.text, ...(reference ? { customerId: reference } : {}) };
     letterInfo = { method: letter.method, pages: letter.pages, ...(reference ? { reference } : {}), problems: letter.problems };

@@ -23,4 +23,4 @@ export { detectFileType, type LetterFileType } from './file-type';
 export { BODY_PT, renderLetterPdf, renderLetterText, type Letter } from './letter-pdf';
 export { OcrEngine, type OcrEngineOptions, type OcrPage } from './ocr';
 export { DEFAULT_MAX_PAGES, DEFAULT_TIMEOUT_MS, extractPdfText, PdfReader, type PdfLimits, type PdfTextResult } from './pdf-text';
-export { DEFAULT_CUSTOMER_REFERENCE, findCustomerReference } from './reference';
+export { DEFAULT_CUSTOMER_REFERENCE, findCustomerReference, findCustomerReferences } from './reference';

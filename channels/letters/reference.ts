@@ -60,12 +60,20 @@ function candidates(text: string, re: RegExp): Candidate[] {
  * @returns the reference without separators ("Ref: C-12345" → "C12345").
  */
 export function findCustomerReference(text: string, pattern: RegExp | string = DEFAULT_CUSTOMER_REFERENCE): string | undefined {
+  const found = findCustomerReferences(text, pattern);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * Every customer reference a text gives, by the same rules as {@link findCustomerReference}: the labelled
+ * ones when there are any, else the unlabelled ones; distinct, sorted. More than one means the text is
+ * ambiguous — which the caller can say (`ambiguous-identity`) rather than treat as no reference at all.
+ */
+export function findCustomerReferences(text: string, pattern: RegExp | string = DEFAULT_CUSTOMER_REFERENCE): string[] {
   const re = globalOf(pattern);
   const canonical = (c: Candidate): string => (re.flags.includes('i') ? c.value.toUpperCase() : c.value);
-  const only = (values: Set<string>): string | undefined => (values.size === 1 ? [...values][0] : undefined);
-
   // Joining on spaces too finds every labelled reference, however it was split.
   const labelled = new Set(candidates(text.replace(SPACE_JOIN, '$1'), re).filter((c) => c.labelled).map(canonical));
-  if (labelled.size > 0) return only(labelled);
-  return only(new Set(candidates(text.replace(PUNCTUATION_JOIN, '$1'), re).map(canonical)));
+  const found = labelled.size > 0 ? labelled : new Set(candidates(text.replace(PUNCTUATION_JOIN, '$1'), re).map(canonical));
+  return [...found].sort();
 }

@@ -84,6 +84,17 @@ function expectOnlyFixedReasons(fwd: CapturedMail): void {
   for (const r of reasons) expect(REASON_CODES.has(r)).toBe(true);
 }
 
+describe('a letter that names two customers', () => {
+  it('is ambiguous-identity, not the subject’s customer nor unidentified: no restriction is applied', async () => {
+    // The bureau's subject says C3001 (a restricted customer); the letter itself says C3999.
+    const letter = await textPdf([['Dear', 'Sir,', 'my', 'reference', 'is', 'C3999', 'and', 'the', 'fence', 'is', 'down.']]);
+    const { fwd } = await sendLetter('Scanned post #299 C3001', [{ filename: 'scan-299.pdf', content: letter }]);
+    expect(sent(fwd, 'x-gatekeeper-reasons')?.[0]?.split(',')).toContain('ambiguous-identity');
+    expect(sent(fwd, 'x-gatekeeper-customer')).not.toEqual(['C3001']);
+    expect(sent(fwd, 'x-gatekeeper-outcome')).toEqual(['proceed']);
+  });
+});
+
 describe('a letter the gate could not read', () => {
   it('a corrupt PDF from a restricted customer: labelled unreadable and forwarded to the named contact at once, not held for the weekly digest', async () => {
     const { key, raw, fwd } = await sendLetter('Scanned post #201 C3001', [{ filename: 'scan-201.pdf', content: await truncatedPdf() }]);

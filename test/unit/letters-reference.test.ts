@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import { DEFAULT_CUSTOMER_REFERENCE, findCustomerReference } from '../../channels/letters/reference';
+import { DEFAULT_CUSTOMER_REFERENCE, findCustomerReference, findCustomerReferences } from '../../channels/letters/reference';
 
 describe('findCustomerReference', () => {
   it.each([
@@ -60,5 +60,14 @@ describe('findCustomerReference', () => {
         if (found !== undefined) expect(new RegExp(`^${DEFAULT_CUSTOMER_REFERENCE.source}$`, 'i').test(found)).toBe(true);
       }),
     );
+  });
+});
+
+describe('findCustomerReferences', () => {
+  it('gives every reference of the best tier, distinct and sorted, so that two can be called ambiguous', () => {
+    expect(findCustomerReferences('Ref C300 and also about C310')).toEqual(['C300', 'C310']);
+    expect(findCustomerReferences('I live next to C11111. My reference is C 22222.')).toEqual(['C22222']);
+    expect(findCustomerReferences('Ref c300, again ref C300')).toEqual(['C300']);
+    expect(findCustomerReferences('No reference here')).toEqual([]);
   });
 });
