@@ -38,7 +38,12 @@ export const measureSchema = z.discriminatedUnion('type', [
   // day or time, none at all, a start after its end — is the 422 `malformed-window` DESIGN.md §2 fixes,
   // not a 400 for some and a 422 for others. Only their number is bounded here.
   z
-    .object({ type: z.literal('call-times'), windows: z.array(z.unknown()).max(21).optional(), bankHolidays: z.unknown().optional() })
+    .object({
+      type: z.literal('call-times'),
+      // Not a list at all (`null`, `"tue 10-12"`) is a malformed window too: the rules say so.
+      windows: z.union([z.array(z.unknown()).max(21), z.unknown().refine((w) => !Array.isArray(w))]).optional(),
+      bankHolidays: z.unknown().optional(),
+    })
     .transform((m) => m as unknown as CallTimesMeasure),
   z.object({ type: z.literal('named-contact'), staffId: id, deputyId: id.optional() }),
   z.object({ type: z.literal('appointments-only'), staffId: id }),

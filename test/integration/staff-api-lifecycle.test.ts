@@ -198,6 +198,8 @@ describe('the restriction lifecycle over HTTP', () => {
     ['no days', [{ days: [], start: '10:00', end: '12:00' }]],
     ['no windows', []],
     ['a window that is not one', ['10:00-12:00']],
+    ['windows that are null', null],
+    ['windows written as text', 'tue 10-12'],
   ])('refuses call times with %s as 422 malformed-window', async (_what, windows) => {
     const id = await requestRestriction();
     const res = await request(h.app)
