@@ -88,6 +88,13 @@ beforeAll(async () => {
   target = resolved;
   connection = createStoreConnection(target, { name: 'durability-test' });
   await waitUntilReady(connection);
+  // The replica may still be on its first sync when the harness returns; the first test times its
+  // confirmation at 500 ms, so start once the replica acknowledges writes (WAIT: replicas that have them).
+  const syncedBy = Date.now() + 30_000;
+  await connection.set('test:warm-up', '1');
+  while ((await connection.wait(1, 1000)) < 1) {
+    if (Date.now() > syncedBy) throw new Error('the replica never caught up with the primary');
+  }
   ingestion = createEmailIngestion({ config: { rawRetentionDays: 1 }, target, redis: connection, logger: createLogger('silent') });
   ({ server, base } = await serveOnLoopback(appOver(new WriteConfirmer(connection, { timeoutMs: 300 }))));
 }, 60_000);
