@@ -3,7 +3,7 @@
  * message (never in a job) for the forward, digest and acknowledge workers. No message text is in it.
  */
 import { DateTime } from 'luxon';
-import { letterTextNoticeWords, subjectTag, type LetterTextStatus, type TriageSummaryInput } from '../config/templates/forward';
+import { subjectTag, type LetterTextStatus, type TriageSummaryInput } from '../config/templates/forward';
 import type { Decision } from '../rules/types';
 
 /** Where a message goes. */
@@ -135,13 +135,6 @@ export function summaryInput(t: TriageRecord, zone: string): TriageSummaryInput 
   return input;
 }
 
-/**
- * How far the gate could read a letter, as the `X-Gatekeeper-Letter-Text` header says it (`extracted`, `ocr`,
- * `partial`, `unreadable`); the values are described, with the words that go with them, in
- * config/templates/forward.ts.
- */
-export type { LetterTextStatus };
-
 /** The header that says how far a letter was read; on letter forwards only, never on email. */
 export const LETTER_TEXT_HEADER = 'X-Gatekeeper-Letter-Text';
 
@@ -158,14 +151,6 @@ export function letterTextStatus(t: Pick<TriageRecord, 'channel' | 'letter' | 'm
 export function letterTextHeaders(t: TriageRecord): Record<string, string> {
   const status = letterTextStatus(t);
   return status === undefined ? {} : { [LETTER_TEXT_HEADER]: status };
-}
-
-/**
- * The notice at the top of a letter's forward when the gate could not read all of it (the words are in
- * config/templates/forward.ts); `undefined` when the letter was read in full, and for email.
- */
-export function letterTextNotice(t: TriageRecord): string | undefined {
-  return letterTextNoticeWords(letterTextStatus(t), t.letter?.problems ?? []);
 }
 
 /** The tagged subject of a forward. */

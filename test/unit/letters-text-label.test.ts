@@ -3,7 +3,11 @@
  * value, the subject tag and its place, and the notice at the top — from the triage record alone, including
  * records stored before the letter's problems were kept.
  */
-import { letterTextHeaders, letterTextNotice, letterTextStatus, summaryInput, taggedSubject, type TriageRecord } from '../../workers/triage';
+import { letterTextNoticeWords } from '../../config/templates/forward';
+import { letterTextHeaders, letterTextStatus, summaryInput, taggedSubject, type TriageRecord } from '../../workers/triage';
+
+/** The notice a record's forward opens with, as `forwardBody` builds it from the record's summary facts. */
+const letterTextNotice = (t: TriageRecord): string | undefined => letterTextNoticeWords(letterTextStatus(t), t.letter?.problems ?? []);
 
 function record(overrides: Partial<TriageRecord> = {}): TriageRecord {
   return {
